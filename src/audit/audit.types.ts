@@ -1,0 +1,59 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import { PageInfo } from '../graphql/common.types';
+
+@ObjectType({ description: 'Who acted.' })
+export class Actor {
+  @Field(() => ID, { description: 'Staff user id (the token subject).' })
+  id: string;
+
+  @Field({ description: 'Their role at the time.' })
+  role: string;
+}
+
+@ObjectType({ description: 'One audited action: a mutation attempt (accepted, refused or failed) or a read of patient data. Append-only.' })
+export class AuditEvent {
+  @Field(() => ID, { description: 'Opaque id.' })
+  id: string;
+
+  @Field({ description: 'When (ISO-8601 UTC).' })
+  occurredAt: string;
+
+  @Field({ description: 'The GraphQL operation field, e.g. writeOff or patient.' })
+  operation: string;
+
+  @Field({ description: 'ACCEPTED, REFUSED, FAILED or READ.' })
+  outcome: string;
+
+  @Field(() => String, { nullable: true, description: 'The refusal code, for REFUSED; IDEMPOTENT_REPLAY for a replayed mutation.' })
+  code: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The patient concerned, when there is one.' })
+  patientId: string | null;
+
+  @Field(() => [ID], { description: 'Ids of the rows touched or read.' })
+  entityIds: string[];
+
+  @Field(() => Actor, { description: 'Who.' })
+  actor: Actor;
+
+  @Field({ description: 'The request id (also in the server log line of that request).' })
+  requestId: string;
+}
+
+@ObjectType({ description: 'An audit event in a list.' })
+export class AuditEventEdge {
+  @Field({ description: 'Pass as `after` to continue after this event.' })
+  cursor: string;
+
+  @Field(() => AuditEvent, { description: 'The event.' })
+  node: AuditEvent;
+}
+
+@ObjectType({ description: 'A page of audit events, newest first.' })
+export class AuditEventConnection {
+  @Field(() => [AuditEventEdge], { description: 'The events on this page.' })
+  edges: AuditEventEdge[];
+
+  @Field(() => PageInfo, { description: 'Where this page sits in the list.' })
+  pageInfo: PageInfo;
+}

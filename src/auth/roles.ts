@@ -1,0 +1,59 @@
+/** Staff roles (DESIGN §4) and what each may do. This file is the one place that decides. */
+export const Roles = ['VIEWER', 'FRONT_DESK', 'BILLING', 'BILLING_MANAGER', 'ADMIN'] as const;
+export type Role = (typeof Roles)[number];
+
+export const Permission = {
+  /** Read anything of the practice and subscribe to its balances. */
+  READ: 'READ',
+  /** Patients, charges, payments, write-offs, removals, cancellations. */
+  POST: 'POST',
+  RECORD_REMITTANCE: 'RECORD_REMITTANCE',
+  REFUND: 'REFUND',
+  READ_AUDIT: 'READ_AUDIT',
+} as const;
+export type Permission = (typeof Permission)[keyof typeof Permission];
+
+const GRANTS: Record<Role, readonly Permission[]> = {
+  VIEWER: ['READ'],
+  FRONT_DESK: ['READ', 'POST'],
+  BILLING: ['READ', 'POST', 'RECORD_REMITTANCE'],
+  BILLING_MANAGER: ['READ', 'POST', 'RECORD_REMITTANCE', 'REFUND', 'READ_AUDIT'],
+  ADMIN: ['READ', 'POST', 'RECORD_REMITTANCE', 'REFUND', 'READ_AUDIT'],
+};
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (Roles as readonly string[]).includes(value);
+}
+
+export function roleCan(role: Role, permission: Permission): boolean {
+  return GRANTS[role].includes(permission);
+}
+
+/**
+ * The permission every root field needs. A root field missing here is refused to everyone (fail closed);
+ * a test checks that every field of the schema is listed.
+ */
+export const OPERATION_PERMISSIONS: Record<string, Permission> = {
+  'Query.patient': 'READ',
+  'Query.patients': 'READ',
+  'Query.charge': 'READ',
+  'Query.responsibility': 'READ',
+  'Query.payment': 'READ',
+  'Query.writeOffReasons': 'READ',
+  'Query.auditTrail': 'READ_AUDIT',
+  'Mutation.createPatient': 'POST',
+  'Mutation.createCharge': 'POST',
+  'Mutation.recordPayment': 'POST',
+  'Mutation.writeOff': 'POST',
+  'Mutation.removeWriteOff': 'POST',
+  'Mutation.cancelPR': 'POST',
+  'Mutation.recordRemittance': 'RECORD_REMITTANCE',
+  'Mutation.refundPayment': 'REFUND',
+  'Subscription.patientBalanceChanged': 'READ',
+  'Subscription.practiceBalanceChanged': 'READ',
+};
+
+export function operationAllowed(role: Role, operation: string): boolean {
+  const permission = OPERATION_PERMISSIONS[operation];
+  return permission !== undefined && roleCan(role, permission);
+}

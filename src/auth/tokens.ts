@@ -1,0 +1,87 @@
+import crypto from 'node:crypto';
+import { createRemoteJWKSet, jwtVerify, JWTPayload, JWTVerifyGetKey, SignJWT } from 'jose';
+import type { Config } from '../config';
+import { Actor } from './actor';
+import { isRole, Role } from './roles';
+
+export class InvalidTokenError extends Error {}
+
+const PRACTICE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+const MAX_TOKEN_LENGTH = 8192;
+
+/** Turns verified claims into an actor, or says why they do not make one (DESIGN §4). */
+export function actorFromClaims(claims: JWTPayload): Actor {
+  const { sub, exp } = claims;
+  const practiceId = claims.practiceId;
+  const role = claims.role;
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255) throw new InvalidTokenError('token has no usable sub');
+  if (typeof practiceId !== 'string' || !PRACTICE_ID.test(practiceId)) throw new InvalidTokenError('token has no usable practiceId');
+  if (!isRole(role)) throw new InvalidTokenError('token role is not one of the known roles');
+  if (typeof exp !== 'number') throw new InvalidTokenError('token has no exp');
+  return { userId: sub, practiceId, role, expiresAt: exp };
+}
+
+/** Verifies bearer tokens: HS256 with the shared secret, or RS256/ES256 against a JWKS when one is configured. */
+export class TokenVerifier {
+  private readonly secret: Uint8Array | null;
+  private readonly jwks: JWTVerifyGetKey | null;
+
+  constructor(private readonly auth: Config['auth']) {
+    this.secret = auth.jwtSecret ? new TextEncoder().encode(auth.jwtSecret) : null;
+    this.jwks = auth.jwksUrl ? createRemoteJWKSet(new URL(auth.jwksUrl), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000 }) : null;
+  }
+
+
+  async verify(token: string): Promise<Actor> {
+    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError('token is empty or too long');
+    const options = {
+      issuer: this.auth.issuer ?? undefined,
+      audience: this.auth.audience ?? undefined,
+      requiredClaims: ['exp', 'sub'],
+    };
+    let header: { alg?: string };
+    try {
+      header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'));
+    } catch {
+      throw new InvalidTokenError('token is not a JWT');
+    }
+    try {
+      if (header.alg === 'HS256' && this.secret) {
+        return actorFromClaims((await jwtVerify(token, this.secret, { ...options, algorithms: ['HS256'] })).payload);
+      }
+      if ((header.alg === 'RS256' || header.alg === 'ES256') && this.jwks) {
+        return actorFromClaims((await jwtVerify(token, this.jwks, { ...options, algorithms: ['RS256', 'ES256'] })).payload);
+      }
+    } catch (error) {
+      if (error instanceof InvalidTokenError) throw error;
+      throw new InvalidTokenError('token signature, expiry or claims are not valid');
+    }
+    throw new InvalidTokenError('token algorithm is not accepted');
+  }
+
+  /** Reads `Bearer <token>` from a header value. */
+  async verifyBearer(header: string | undefined | null): Promise<Actor> {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    if (!match) throw new InvalidTokenError('no bearer token');
+    return this.verify(match[1]);
+  }
+}
+
+export interface TokenClaims {
+  sub: string;
+  practiceId: string;
+  role: Role;
+}
+
+/** Signs an HS256 token (the token CLI, the demo token, tests). */
+export async function signToken(secret: string, claims: TokenClaims, options: { expiresIn?: string | number; issuer?: string; audience?: string } = {}): Promise<string> {
+  let jwt = new SignJWT({ practiceId: claims.practiceId, role: claims.role })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(claims.sub)
+    .setIssuedAt()
+    .setJti(crypto.randomUUID())
+    .setExpirationTime(options.expiresIn ?? '12h');
+  if (options.issuer) jwt = jwt.setIssuer(options.issuer);
+  if (options.audience) jwt = jwt.setAudience(options.audience);
+  return jwt.sign(new TextEncoder().encode(secret));
+}

@@ -1,0 +1,84 @@
+import type { Actor } from '../auth/actor';
+import type { LedgerReader } from '../read-model/ledger-reader';
+import type { BalanceView } from '../read-model/views';
+import type { BalanceBus, BalanceEvent } from './balance-event';
+import { LatestWinsQueue } from './latest-wins-queue';
+import { notFoundError } from '../graphql/errors';
+
+
+function viewOf(event: BalanceEvent): BalanceView {
+  const { practiceId: _practice, ...balance } = event;
+  return balance;
+}
+
+/**
+ * Live balances (DESIGN §3). Each stream listens to its practice only, keeps the newest balance per patient, and never
+ * hands out a version older than one it already gave. After a possible gap in delivery (a Redis reconnect) every
+ * stream re-reads the balances it cares about, so subscribers converge on the truth.
+ */
+export class BalanceSubscriptions {
+  constructor(
+    private readonly bus: BalanceBus,
+    private readonly reader: LedgerReader,
+  ) {}
+
+  /** The patient's current balance first, then one message per committed change. */
+  async patient(actor: Actor, patientId: string): Promise<AsyncIterableIterator<BalanceView>> {
+    const { queue, offer, stopListening } = versionedQueue();
+    // Listen before reading, so a change that commits in between is not lost.
+    stopListening.push(this.bus.listen(actor.practiceId, (event) => event.patientId === patientId && offer(viewOf(event))));
+    const resync = async () => {
+      const [current] = await this.reader.balances(actor.practiceId, [patientId]);
+      if (current) offer(current);
+      return current;
+    };
+    stopListening.push(this.bus.onGap(() => void resync().catch(() => undefined)));
+    const current = await resync().catch((error) => {
+      queue.close();
+      throw error;
+    });
+    if (!current) {
+      queue.close();
+      throw notFoundError('No patient with that id was found.');
+    }
+    return queue;
+  }
+
+  /** One message per committed change to any patient of the caller's practice. */
+  practice(actor: Actor): AsyncIterableIterator<BalanceView> {
+    const { queue, offer, stopListening } = versionedQueue();
+    let lastSeen = new Date().toISOString();
+    stopListening.push(
+      this.bus.listen(actor.practiceId, (event) => {
+        if (event.updatedAt > lastSeen) lastSeen = event.updatedAt;
+        offer(viewOf(event));
+      }),
+    );
+    stopListening.push(
+      this.bus.onGap(() => {
+        // Whatever changed since the last event seen may have been missed: re-read those patients.
+        void this.reader
+          .balancesChangedSince(actor.practiceId, lastSeen)
+          .then((balances) => balances.forEach(offer))
+          .catch(() => undefined);
+      }),
+    );
+    return queue;
+  }
+}
+
+/**
+ * A latest-wins queue that only ever accepts a patient's version above every version it accepted before, so a
+ * subscriber never receives an older balance after a newer one, whichever path (event or resync) brought it.
+ */
+function versionedQueue() {
+  const offered = new Map<string, number>();
+  const stopListening: (() => void)[] = [];
+  const queue = new LatestWinsQueue<BalanceView>(() => stopListening.forEach((stop) => stop()));
+  const offer = (balance: BalanceView) => {
+    if (balance.version <= (offered.get(balance.patientId) ?? -1)) return;
+    offered.set(balance.patientId, balance.version);
+    queue.offer(balance.patientId, balance);
+  };
+  return { queue, offer, stopListening };
+}

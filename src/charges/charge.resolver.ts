@@ -1,0 +1,37 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { RequestContext } from '../graphql/context';
+import { moneyPayload } from '../graphql/payloads';
+import { Patient } from '../patients/patient.types';
+import { Responsibility } from '../responsibilities/responsibility.types';
+import { chargeOpenCents } from '../read-model/ledger-reader';
+import type { ChargeView, LineView, PatientView } from '../read-model/views';
+import { Charge, CreateChargeInput, CreateChargePayload } from './charge.types';
+
+@Resolver(() => Charge)
+export class ChargeResolver {
+  @Query(() => Charge, { nullable: true, description: 'A charge of your practice; null when there is none with that id.' })
+  charge(@Arg('id', () => ID, { description: 'Charge id.' }) id: string, @Ctx() ctx: RequestContext): Promise<ChargeView | null> {
+    return ctx.loaders.charge.load(id);
+  }
+
+  @Mutation(() => CreateChargePayload, { description: 'Enter a charge (visit) for a patient, with any PR lines staff know of (origin STAFF).' })
+  async createCharge(@Arg('input') input: CreateChargeInput, @Ctx() ctx: RequestContext): Promise<CreateChargePayload> {
+    const outcome = await ctx.services.charges.create(ctx, input);
+    return moneyPayload(ctx, outcome, { charge: null }, async (loaders, { chargeId }) => ({ charge: await loaders.charge.load(chargeId) }));
+  }
+
+  @FieldResolver(() => Patient, { description: 'Whose charge it is.' })
+  async patient(@Root() charge: ChargeView, @Ctx() ctx: RequestContext): Promise<PatientView> {
+    return (await ctx.loaders.patient.load(charge.patientId))!;
+  }
+
+  @FieldResolver(() => Int, { description: 'What is still open on its active PR lines, in cents.' })
+  async openCents(@Root() charge: ChargeView, @Ctx() ctx: RequestContext): Promise<number> {
+    return chargeOpenCents(await ctx.loaders.linesOfCharge.load(charge.id));
+  }
+
+  @FieldResolver(() => [Responsibility], { description: 'Its PR lines, cancelled ones included, oldest first.' })
+  responsibilities(@Root() charge: ChargeView, @Ctx() ctx: RequestContext): Promise<LineView[]> {
+    return ctx.loaders.linesOfCharge.load(charge.id);
+  }
+}

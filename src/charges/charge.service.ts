@@ -1,0 +1,60 @@
+import type { AuditCaller } from '../audit/audit.service';
+import { MoneyMutations, MoneyOutcome } from '../ledger-store/money-mutations';
+import { patientOwning } from '../ledger-store/locate';
+import { ResponsibilityEntity } from '../responsibilities/responsibility.entity';
+import { ChargeEntity } from './charge.entity';
+import { ResponsibilityKind, checkCalendarDate, checkNewCharge, cleanOptionalText, cleanText, isRefusal, refusal, RefusalCode } from '../ledger';
+
+export interface CreateChargeCommand {
+  patientId: string;
+  serviceDate: string;
+  procedureCode: string;
+  description?: string | null;
+  billedCents: number;
+  responsibilities: { kind: ResponsibilityKind; amountCents: number }[];
+  idempotencyKey?: string | null;
+}
+
+export type ChargeResult = { chargeId: string };
+
+const PROCEDURE_CODE = /^[A-Za-z0-9][A-Za-z0-9.-]{0,31}$/;
+
+/** Charges (visits) and the PR lines staff enter with them (origin STAFF). */
+export class ChargeService {
+  constructor(private readonly mutations: MoneyMutations) {}
+
+  create(caller: AuditCaller, { idempotencyKey, ...input }: CreateChargeCommand): Promise<MoneyOutcome<ChargeResult>> {
+    return this.mutations.run(caller, {
+      operation: 'createCharge',
+      input,
+      idempotencyKey,
+      locate: (tx) => patientOwning(tx, 'patients', input.patientId, caller.actor.practiceId, ['input', 'patientId']),
+      apply: async (_ledger, write) => {
+        const serviceDate = checkCalendarDate(input.serviceDate, 'date of service', ['input', 'serviceDate']);
+        if (isRefusal(serviceDate)) return serviceDate;
+        const procedureCode = cleanText(input.procedureCode, { label: 'procedure code', field: ['input', 'procedureCode'], max: 32 });
+        if (isRefusal(procedureCode)) return procedureCode;
+        if (!PROCEDURE_CODE.test(procedureCode)) {
+          return refusal(RefusalCode.INVALID_TEXT, 'A procedure code is letters, digits, dots and dashes, like 99213.', ['input', 'procedureCode']);
+        }
+        const description = cleanOptionalText(input.description, { label: 'description', field: ['input', 'description'] });
+        if (isRefusal(description)) return description;
+        const problem = checkNewCharge(input.billedCents, input.responsibilities.map((r) => r.amountCents));
+        if (problem) return problem;
+        const charge = { ...write.authored(), serviceDate, procedureCode: procedureCode.toUpperCase(), description, billedCents: input.billedCents };
+        await write.insert(ChargeEntity, charge);
+        for (const line of input.responsibilities) {
+          await write.insert(ResponsibilityEntity, {
+            ...write.authored(),
+            chargeId: charge.id,
+            kind: line.kind,
+            origin: 'STAFF',
+            status: 'ACTIVE',
+            amountCents: line.amountCents,
+          });
+        }
+        return { chargeId: charge.id };
+      },
+    });
+  }
+}

@@ -1,0 +1,83 @@
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { PageInfo, ResponsibilityKindEnum } from '../graphql/common.types';
+import { BalancePayload } from '../balances/balance.types';
+import type { ResponsibilityKind } from '../ledger';
+import { ChargeView } from '../read-model/views';
+
+@ObjectType({ description: 'A billed visit (date of service, procedure, billed amount) and its PR lines.' })
+export class Charge {
+  @Field(() => ID, { description: 'Opaque id.' })
+  id: string;
+
+  @Field({ description: 'Date of service, YYYY-MM-DD.' })
+  serviceDate: string;
+
+  @Field({ description: 'Procedure code (CPT/HCPCS), e.g. 99213.' })
+  procedureCode: string;
+
+  @Field(() => String, { nullable: true, description: 'What was done, in words.' })
+  description: string | null;
+
+  @Field(() => Int, { description: 'What was billed to insurance, in cents. Active PR never adds up to more.' })
+  billedCents: number;
+
+  @Field({ description: 'When the charge was entered (ISO-8601 UTC).' })
+  createdAt: string;
+}
+
+@ObjectType({ description: 'A charge in a list.' })
+export class ChargeEdge {
+  @Field({ description: 'Pass as `after` to continue after this charge.' })
+  cursor: string;
+
+  @Field(() => Charge, { description: 'The charge.' })
+  node: ChargeView;
+}
+
+@ObjectType({ description: "A page of a patient's charges, newest date of service first." })
+export class ChargeConnection {
+  @Field(() => [ChargeEdge], { description: 'The charges on this page.' })
+  edges: ChargeEdge[];
+
+  @Field(() => PageInfo, { description: 'Where this page sits in the list.' })
+  pageInfo: PageInfo;
+}
+
+@InputType({ description: 'A PR line entered by staff with a charge (origin STAFF).' })
+export class ResponsibilityLineInput {
+  @Field(() => ResponsibilityKindEnum, { description: 'What the line is for.' })
+  kind: ResponsibilityKind;
+
+  @Field(() => Int, { description: 'Amount in cents, greater than 0.' })
+  amountCents: number;
+}
+
+@InputType({ description: 'A new charge for a patient, with any PR lines staff enter with it.' })
+export class CreateChargeInput {
+  @Field(() => ID, { description: 'The patient.' })
+  patientId: string;
+
+  @Field({ description: 'Date of service, YYYY-MM-DD.' })
+  serviceDate: string;
+
+  @Field({ description: 'Procedure code, letters, digits, dots and dashes (up to 32).' })
+  procedureCode: string;
+
+  @Field(() => String, { nullable: true, description: 'What was done, in words (up to 255 characters).' })
+  description?: string | null;
+
+  @Field(() => Int, { description: 'Billed amount in cents, greater than 0.' })
+  billedCents: number;
+
+  @Field(() => [ResponsibilityLineInput], { description: 'PR lines (origin STAFF); together at most the billed amount. May be empty.' })
+  responsibilities: ResponsibilityLineInput[];
+
+  @Field(() => String, { nullable: true, description: 'Makes retries safe: the same key and input return the first result and change nothing.' })
+  idempotencyKey?: string | null;
+}
+
+@ObjectType({ description: 'Result of createCharge.' })
+export class CreateChargePayload extends BalancePayload {
+  @Field(() => Charge, { nullable: true, description: 'The new charge; null when refused.' })
+  charge: ChargeView | null;
+}

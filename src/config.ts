@@ -1,0 +1,85 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+
+/** Everything the server reads from the environment (DESIGN §5), typed and checked once at start. */
+export interface Config {
+  port: number;
+  host: string;
+  nodeEnv: 'development' | 'production' | 'test';
+  isProduction: boolean;
+  database: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+  redisUrl: string | null;
+  auth: {
+    /** HS256 secret. */
+    jwtSecret: string | null;
+    jwksUrl: string | null;
+    issuer: string | null;
+    audience: string | null;
+  };
+  /** Seed the demo practice on an empty database (development default). */
+  seedDemo: boolean;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export class ConfigError extends Error {}
+
+/** Reads `.env` (if present) into `env` without overriding what is already set. */
+export function loadDotEnv(file: string, env: NodeJS.ProcessEnv = process.env): void {
+  if (!fs.existsSync(file)) return;
+  for (const line of fs.readFileSync(file, 'utf8').split(/\r?\n/)) {
+    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!match || line.trimStart().startsWith('#')) continue;
+    const value = match[2].replace(/^(['"])(.*)\1$/, '$2');
+    if (env[match[1]] === undefined) env[match[1]] = value;
+  }
+}
+
+function parseDatabase(url: string | undefined, dataDir: string): Config['database'] {
+  if (!url) return { kind: 'sqlite', path: path.join(dataDir, 'ledger.sqlite') };
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (!file) throw new ConfigError('DATABASE_URL sqlite: needs a file path, e.g. sqlite:./data/ledger.sqlite');
+    return { kind: 'sqlite', path: file === ':memory:' ? file : path.resolve(file) };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url };
+  throw new ConfigError('DATABASE_URL must start with sqlite: or postgres://');
+}
+
+/** In development the HS256 secret is generated once and kept under ./data so tokens survive restarts. */
+function developmentSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'dev-jwt-secret');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  fs.mkdirSync(dataDir, { recursive: true });
+  const secret = crypto.randomBytes(32).toString('base64url');
+  fs.writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const nodeEnv = (env.NODE_ENV ?? 'development') as Config['nodeEnv'];
+  if (!['development', 'production', 'test'].includes(nodeEnv)) throw new ConfigError('NODE_ENV must be development, production or test');
+  const isProduction = nodeEnv === 'production';
+  const dataDir = path.resolve(cwd, env.DATA_DIR ?? 'data');
+  const port = Number(env.PORT ?? 4000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('PORT must be a whole number from 0 to 65535');
+  const jwksUrl = env.AUTH_JWKS_URL || null;
+  let jwtSecret = env.AUTH_JWT_SECRET || null;
+  if (!jwtSecret && !jwksUrl) {
+    if (isProduction) throw new ConfigError('Set AUTH_JWT_SECRET (HS256) or AUTH_JWKS_URL in production');
+    jwtSecret = developmentSecret(dataDir);
+  }
+  if (jwtSecret && isProduction && Buffer.byteLength(jwtSecret) < 32) throw new ConfigError('AUTH_JWT_SECRET must be at least 32 bytes in production');
+  const logLevel = (env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info')) as Config['logLevel'];
+  return {
+    port,
+    host: env.HOST ?? '0.0.0.0',
+    nodeEnv,
+    isProduction,
+    database: parseDatabase(env.DATABASE_URL, dataDir),
+    redisUrl: env.REDIS_URL || null,
+    auth: { jwtSecret, jwksUrl, issuer: env.AUTH_ISSUER || null, audience: env.AUTH_AUDIENCE || null },
+    seedDemo: env.SEED_DEMO ? env.SEED_DEMO === 'true' : !isProduction && nodeEnv !== 'test',
+    logLevel,
+  };
+}

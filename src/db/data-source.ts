@@ -1,0 +1,32 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { DataSourceOptions } from 'typeorm';
+import type { Config } from '../config';
+import { ENTITIES } from './entities';
+import { MIGRATIONS } from './migrations';
+
+export type DatabaseKind = Config['database']['kind'];
+
+/** TypeORM options for one connection to the configured database. `synchronize` is never on: migrations own the schema. */
+export function dataSourceOptions(database: Config['database'], role: 'writer' | 'reader' = 'writer'): DataSourceOptions {
+  const common = { entities: ENTITIES, migrations: MIGRATIONS[database.kind], synchronize: false, logging: false } as const;
+  if (database.kind === 'postgres') {
+    return {
+      ...common,
+      type: 'postgres',
+      url: database.url,
+      migrationsTransactionMode: 'each',
+      extra: { max: Number(process.env.DATABASE_POOL_SIZE ?? 10), connectionTimeoutMillis: 5000, application_name: 'pr-ledger' },
+    };
+  }
+  if (database.path !== ':memory:') fs.mkdirSync(path.dirname(database.path), { recursive: true });
+  return {
+    ...common,
+    type: 'sqlite',
+    database: database.path,
+    enableWAL: true,
+    busyTimeout: 5000,
+    migrationsTransactionMode: 'each',
+    ...(role === 'reader' ? { migrations: [] } : {}),
+  };
+}

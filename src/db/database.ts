@@ -1,0 +1,167 @@
+import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import type { Config } from '../config';
+import { dataSourceOptions, DatabaseKind } from './data-source';
+
+/** SQL with `?` placeholders, run on either database. */
+export interface SqlRunner {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+/** What a unit of work gets: the transaction's own manager, never the global one. */
+export interface Transaction extends SqlRunner {
+  readonly manager: EntityManager;
+  /** Takes the patient's row lock (PostgreSQL `FOR UPDATE`); on SQLite the single writer already holds every lock. */
+  lockPatient(practiceId: string, patientId: string): Promise<boolean>;
+}
+
+export class DatabaseUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('The database is not reachable.');
+    this.cause = cause;
+  }
+}
+
+const RETRYABLE_PG_CODES = new Set(['40001', '40P01', '23505']);
+const MAX_ATTEMPTS = 5;
+
+function toPositional(kind: DatabaseKind, sql: string): string {
+  if (kind === 'sqlite') return sql;
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/**
+ * The one place transactions are opened (DESIGN §7).
+ *
+ * SQLite through TypeORM runs every statement of the process on one connection, so two requests' transactions would
+ * interleave on it. Here all SQLite transactions take turns on the writer connection (a FIFO queue), and reads go to a
+ * second, read-only connection that in WAL mode sees only committed data. Nothing ever shares a transaction, sees
+ * another's uncommitted rows, or loses its writes to another's rollback.
+ *
+ * PostgreSQL runs transactions side by side on a pool; money mutations lock the patient row, and the rare
+ * serialization failure, deadlock or unique-key race is retried a bounded number of times.
+ */
+export class Database implements SqlRunner {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly kind: DatabaseKind,
+    private readonly writer: DataSource,
+    private readonly reader: DataSource,
+  ) {}
+
+  static async connect(database: Config['database'], options: { migrate: boolean }): Promise<Database> {
+    const writer = new DataSource(dataSourceOptions(database, 'writer'));
+    try {
+      await writer.initialize();
+    } catch (error) {
+      throw new DatabaseUnavailableError(error);
+    }
+    try {
+      if (database.kind === 'sqlite') {
+        // FULL: an acknowledged payment is on disk before the response leaves.
+        await writer.query('PRAGMA synchronous = FULL');
+      }
+      if (options.migrate) await writer.runMigrations({ transaction: 'each' });
+      else if (await writer.showMigrations()) throw new Error('The database has pending migrations: run `npm run migrate` first.');
+      let reader = writer;
+      if (database.kind === 'sqlite' && database.path !== ':memory:') {
+        reader = new DataSource(dataSourceOptions(database, 'reader'));
+        await reader.initialize();
+        await reader.query('PRAGMA query_only = 1');
+      }
+      return new Database(database.kind, writer, reader);
+    } catch (error) {
+      await writer.destroy().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Committed data, outside any transaction. */
+  get reads(): EntityManager {
+    return this.reader.manager;
+  }
+
+  query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.reader.query(toPositional(this.kind, sql), params);
+  }
+
+  async pragma(name: string): Promise<unknown> {
+    const rows = await this.writer.query(`PRAGMA ${name}`);
+    return rows[0] ? Object.values(rows[0])[0] : undefined;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.reader.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async pendingMigrations(): Promise<boolean> {
+    return this.writer.showMigrations();
+  }
+
+  /** Runs `work` in one transaction: commit when it resolves, roll back when it throws. */
+  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    if (this.kind === 'sqlite') return this.exclusive(() => this.runOnce(work));
+    return this.withRetries(work);
+  }
+
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    if (this.reader !== this.writer && this.reader.isInitialized) await this.reader.destroy();
+    if (this.writer.isInitialized) await this.writer.destroy();
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async withRetries<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.runOnce(work);
+      } catch (error) {
+        const code = error instanceof QueryFailedError ? (error.driverError as { code?: string } | undefined)?.code : undefined;
+        if (!code || !RETRYABLE_PG_CODES.has(code) || attempt >= MAX_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      }
+    }
+  }
+
+  private async runOnce<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    const runner = this.writer.createQueryRunner();
+    try {
+      await runner.connect();
+      await runner.startTransaction();
+    } catch (error) {
+      await runner.release().catch(() => undefined);
+      throw new DatabaseUnavailableError(error);
+    }
+    const kind = this.kind;
+    const tx: Transaction = {
+      manager: runner.manager,
+      query: (sql, params = []) => runner.query(toPositional(kind, sql), params),
+      async lockPatient(practiceId, patientId) {
+        const lock = kind === 'postgres' ? ' FOR UPDATE' : '';
+        const rows = await runner.query(toPositional(kind, `SELECT id FROM patients WHERE id = ? AND practice_id = ?${lock}`), [patientId, practiceId]);
+        return rows.length === 1;
+      },
+    };
+    try {
+      const result = await work(tx);
+      await runner.commitTransaction();
+      return result;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      if (kind === 'postgres') await runner.release();
+    }
+  }
+}

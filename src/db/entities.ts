@@ -1,0 +1,25 @@
+import { PracticeEntity } from '../practices/practice.entity';
+import { PatientEntity } from '../patients/patient.entity';
+import { ChargeEntity } from '../charges/charge.entity';
+import { ResponsibilityEntity } from '../responsibilities/responsibility.entity';
+import { RemittanceEntity } from '../remittances/remittance.entity';
+import { AllocationEntity, AllocationReductionEntity, PaymentEntity, RefundEntity } from '../payments/payment.entity';
+import { WriteOffEntity, WriteOffReversalEntity } from '../write-offs/write-off.entity';
+import { IdempotencyKeyEntity } from '../idempotency/idempotency.entity';
+import { AuditEventEntity } from '../audit/audit-event.entity';
+
+export const ENTITIES = [
+  PracticeEntity,
+  PatientEntity,
+  ChargeEntity,
+  ResponsibilityEntity,
+  RemittanceEntity,
+  PaymentEntity,
+  AllocationEntity,
+  AllocationReductionEntity,
+  RefundEntity,
+  WriteOffEntity,
+  WriteOffReversalEntity,
+  IdempotencyKeyEntity,
+  AuditEventEntity,
+];

@@ -1,0 +1,17 @@
+import type { MigrationInterface } from 'typeorm';
+import type { DatabaseKind } from '../data-source';
+import { Initial1795763274749 as SqliteInitial } from './sqlite/1795763274749-Initial';
+import { AppendOnly1795763274750 as SqliteAppendOnly } from './sqlite/1795763274750-AppendOnly';
+import { Initial1795763274749 as PostgresInitial } from './postgres/1795763274749-Initial';
+import { AppendOnly1795763274750 as PostgresAppendOnly } from './postgres/1795763274750-AppendOnly';
+
+type MigrationClass = new () => MigrationInterface;
+
+/**
+ * Migrations per database, oldest first. Table changes are generated from the entities
+ * (`npm run migration:generate -- Name`); triggers are written by hand.
+ */
+export const MIGRATIONS: Record<DatabaseKind, MigrationClass[]> = {
+  sqlite: [SqliteInitial, SqliteAppendOnly],
+  postgres: [PostgresInitial, PostgresAppendOnly],
+};

@@ -1,0 +1,22 @@
+import type { Actor } from '../auth/actor';
+import type { Services } from '../services';
+import { Loaders, createLoaders } from './loaders';
+
+/** What every resolver gets: the verified caller, the request id, the services, and per-request loaders. */
+export interface RequestContext {
+  actor: Actor;
+  requestId: string;
+  transport: 'http' | 'ws';
+  services: Services;
+  loaders: Loaders;
+}
+
+export function createRequestContext(services: Services, actor: Actor, requestId: string, transport: RequestContext['transport']): RequestContext {
+  return { actor, requestId, transport, services, loaders: createLoaders(services.reader, actor.practiceId) };
+}
+
+/** After a mutation commits, what this request read before is stale: start over with empty loaders. */
+export function refreshLoaders(ctx: RequestContext): Loaders {
+  ctx.loaders = createLoaders(ctx.services.reader, ctx.actor.practiceId);
+  return ctx.loaders;
+}

@@ -1,0 +1,66 @@
+/**
+ * Stable refusal codes (DESIGN §2.5). Clients switch on `code`; `message` is what staff read.
+ * Codes never change meaning; new ones may be added.
+ */
+export const RefusalCode = {
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  INVALID_AMOUNT: 'INVALID_AMOUNT',
+  INVALID_TEXT: 'INVALID_TEXT',
+  INVALID_DATE: 'INVALID_DATE',
+  PR_CANCELLED: 'PR_CANCELLED',
+  PR_ALREADY_PAID: 'PR_ALREADY_PAID',
+  PR_ALREADY_WRITTEN_OFF: 'PR_ALREADY_WRITTEN_OFF',
+  NOTHING_TO_WRITE_OFF: 'NOTHING_TO_WRITE_OFF',
+  PR_FROM_REMITTANCE: 'PR_FROM_REMITTANCE',
+  PR_HAS_WRITE_OFFS: 'PR_HAS_WRITE_OFFS',
+  NOTHING_TO_REMOVE: 'NOTHING_TO_REMOVE',
+  NOTHING_TO_REFUND: 'NOTHING_TO_REFUND',
+  WRITE_OFF_EXCEEDS_OPEN: 'WRITE_OFF_EXCEEDS_OPEN',
+  REMOVAL_EXCEEDS_ACTIVE: 'REMOVAL_EXCEEDS_ACTIVE',
+  ALLOCATION_EXCEEDS_OPEN: 'ALLOCATION_EXCEEDS_OPEN',
+  ALLOCATIONS_EXCEED_PAYMENT: 'ALLOCATIONS_EXCEED_PAYMENT',
+  ALLOCATION_NOT_ALLOWED: 'ALLOCATION_NOT_ALLOWED',
+  REFUND_EXCEEDS_REFUNDABLE: 'REFUND_EXCEEDS_REFUNDABLE',
+  PR_EXCEEDS_CHARGE: 'PR_EXCEEDS_CHARGE',
+  CHARGE_REQUIRED: 'CHARGE_REQUIRED',
+  CUSTOM_REASON_REQUIRED: 'CUSTOM_REASON_REQUIRED',
+  CUSTOM_REASON_NOT_ALLOWED: 'CUSTOM_REASON_NOT_ALLOWED',
+  DUPLICATE_REMITTANCE: 'DUPLICATE_REMITTANCE',
+  INVALID_REMITTANCE: 'INVALID_REMITTANCE',
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+} as const;
+export type RefusalCode = (typeof RefusalCode)[keyof typeof RefusalCode];
+
+/** A business-rule refusal: returned, never thrown, so callers must look at it. */
+export interface Refusal {
+  readonly code: RefusalCode;
+  readonly message: string;
+  /** Path to the input field at fault, e.g. `['input', 'amountCents']`. */
+  readonly field?: readonly string[];
+}
+
+export function refusal(code: RefusalCode, message: string, field?: readonly string[]): Refusal {
+  return field ? { code, message, field } : { code, message };
+}
+
+export function isRefusal(value: unknown): value is Refusal {
+  return typeof value === 'object' && value !== null && 'code' in value && 'message' in value && !('id' in value);
+}
+
+/** The tooltip texts of DESIGN §2.5, word for word. */
+export const Tooltip = {
+  FORBIDDEN: "You don't have permission to do this.",
+  WRITE_OFF_CANCELLED: 'This PR was cancelled, so there is nothing to write off.',
+  ALREADY_PAID: 'This PR has already been paid. Refund the payment before writing it off.',
+  ALREADY_WRITTEN_OFF: 'This PR has already been fully written off. Remove the write-off to change it.',
+  FROM_REMITTANCE: "PR from an insurance remittance can't be cancelled. Write it off, or post a corrected remittance.",
+  HAS_WRITE_OFFS: 'Remove the write-off before cancelling this PR.',
+  ALREADY_CANCELLED: 'This PR is already cancelled.',
+  NOTHING_TO_REMOVE: 'This write-off has already been fully removed.',
+  NOTHING_TO_REFUND: 'This payment has already been fully refunded.',
+} as const;
+
+export function notFound(what: string, field?: readonly string[]): Refusal {
+  return refusal(RefusalCode.NOT_FOUND, `No ${what} with that id was found.`, field);
+}

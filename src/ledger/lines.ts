@@ -1,0 +1,34 @@
+import { LineState, PaymentState } from './types';
+import { sumCents } from './money';
+
+/** `amount − paid − written off`, and 0 for a cancelled line (DESIGN §2.1). */
+export function openCents(line: LineState): number {
+  if (line.status === 'CANCELLED') return 0;
+  return line.amountCents - line.paidCents - line.writtenOffCents;
+}
+
+/** The §2.1 invariant for one line: `0 ≤ paid + written off ≤ amount` while active, nothing on it once cancelled. */
+export function lineInvariantHolds(line: LineState): boolean {
+  if (line.paidCents < 0 || line.writtenOffCents < 0) return false;
+  if (line.status === 'CANCELLED') return line.paidCents === 0 && line.writtenOffCents === 0;
+  return line.paidCents + line.writtenOffCents <= line.amountCents;
+}
+
+export function allocatedCents(payment: PaymentState): number {
+  return sumCents(payment.allocations.map((a) => a.remainingCents));
+}
+
+/** A payment's credit: what is neither allocated nor returned (DESIGN §2.2). */
+export function unallocatedCents(payment: PaymentState): number {
+  return payment.amountCents - allocatedCents(payment) - payment.refundedCents;
+}
+
+/** §2.2 for one payment: every cent is allocated, unallocated or refunded, and none is negative. */
+export function paymentInvariantHolds(payment: PaymentState): boolean {
+  return payment.allocations.every((a) => a.remainingCents >= 0) && payment.refundedCents >= 0 && unallocatedCents(payment) >= 0;
+}
+
+/** Allocations newest first: the order refunds and credit moves take money back in. */
+export function newestFirst<T extends { sequence: number }>(allocations: readonly T[]): T[] {
+  return [...allocations].sort((a, b) => b.sequence - a.sequence);
+}

@@ -1,0 +1,79 @@
+import { Refusal, RefusalCode, isRefusal, refusal } from './codes';
+import { writeOffBlocker, removalBlocker } from './availability';
+import { formatCents, isPositiveCents } from './money';
+import { openCents } from './lines';
+import { cleanOptionalText } from './text';
+import { LineState, WriteOffState } from './types';
+
+/** The standard write-off reasons (DESIGN §2.3), served to the dropdown in this order. */
+export const WRITE_OFF_REASONS = [
+  { code: 'SMALL_BALANCE', label: 'Small balance', requiresCustomReason: false },
+  { code: 'BAD_DEBT', label: 'Bad debt', requiresCustomReason: false },
+  { code: 'FINANCIAL_HARDSHIP', label: 'Financial hardship', requiresCustomReason: false },
+  { code: 'PROFESSIONAL_COURTESY', label: 'Professional courtesy', requiresCustomReason: false },
+  { code: 'PROMPT_PAY_DISCOUNT', label: 'Prompt-pay discount', requiresCustomReason: false },
+  { code: 'PATIENT_EXPERIENCE', label: 'Patient experience', requiresCustomReason: false },
+  { code: 'DECEASED', label: 'Patient deceased', requiresCustomReason: false },
+  { code: 'BANKRUPTCY', label: 'Bankruptcy', requiresCustomReason: false },
+  { code: 'COLLECTION_AGENCY', label: 'Sent to a collection agency', requiresCustomReason: false },
+  { code: 'BILLING_ERROR', label: 'Billing error', requiresCustomReason: false },
+  { code: 'OTHER', label: 'Other (type a reason)', requiresCustomReason: true },
+] as const;
+export type WriteOffReason = (typeof WRITE_OFF_REASONS)[number]['code'];
+export const WriteOffReasons = WRITE_OFF_REASONS.map((r) => r.code) as WriteOffReason[];
+
+const AMOUNT_FIELD = ['input', 'amountCents'] as const;
+const CUSTOM_REASON_FIELD = ['input', 'customReason'] as const;
+
+/** OTHER needs a custom reason; a standard code must not carry one. Returns the cleaned custom reason. */
+export function checkWriteOffReason(reason: WriteOffReason, customReason: string | null | undefined): string | null | Refusal {
+  const custom = cleanOptionalText(customReason, { label: 'custom reason', field: CUSTOM_REASON_FIELD });
+  if (isRefusal(custom)) return custom;
+  if (reason === 'OTHER' && custom === null) {
+    return refusal(RefusalCode.CUSTOM_REASON_REQUIRED, 'Type a reason when you choose "Other".', CUSTOM_REASON_FIELD);
+  }
+  if (reason !== 'OTHER' && custom !== null) {
+    return refusal(
+      RefusalCode.CUSTOM_REASON_NOT_ALLOWED,
+      'A custom reason goes only with "Other". Choose "Other" or clear the custom reason.',
+      CUSTOM_REASON_FIELD,
+    );
+  }
+  return custom;
+}
+
+/** Checks a write-off of `amountCents` against the line (DESIGN §2.3). Returns the amount to write off. */
+export function planWriteOff(line: LineState, amountCents: number): number | Refusal {
+  const blocker = writeOffBlocker(line, true);
+  if (blocker) return blocker;
+  if (!isPositiveCents(amountCents)) {
+    return refusal(RefusalCode.INVALID_AMOUNT, 'Enter an amount greater than $0.00.', AMOUNT_FIELD);
+  }
+  const open = openCents(line);
+  if (amountCents > open) {
+    return refusal(
+      RefusalCode.WRITE_OFF_EXCEEDS_OPEN,
+      `You can write off at most ${formatCents(open)}: that is what is still open on this PR.`,
+      AMOUNT_FIELD,
+    );
+  }
+  return amountCents;
+}
+
+/** Checks removing `amountCents` (default: all still active) of a write-off. Returns the amount to remove. */
+export function planRemoval(writeOff: WriteOffState, amountCents: number | null | undefined): number | Refusal {
+  const blocker = removalBlocker(writeOff, true);
+  if (blocker) return blocker;
+  if (amountCents === null || amountCents === undefined) return writeOff.activeCents;
+  if (!isPositiveCents(amountCents)) {
+    return refusal(RefusalCode.INVALID_AMOUNT, 'Enter an amount greater than $0.00, or leave it empty to remove all of it.', AMOUNT_FIELD);
+  }
+  if (amountCents > writeOff.activeCents) {
+    return refusal(
+      RefusalCode.REMOVAL_EXCEEDS_ACTIVE,
+      `You can remove at most ${formatCents(writeOff.activeCents)}: that is what is still written off.`,
+      AMOUNT_FIELD,
+    );
+  }
+  return amountCents;
+}

@@ -1,0 +1,47 @@
+import 'reflect-metadata';
+import path from 'node:path';
+import { ConfigError, loadConfig, loadDotEnv } from './config';
+import { startServer } from './server';
+import { signToken } from './auth/tokens';
+import { DEMO_PRACTICE_ID } from './demo/seed';
+import { DatabaseUnavailableError } from './db/database';
+
+async function main(): Promise<void> {
+  loadDotEnv(path.resolve('.env'));
+  const config = loadConfig();
+  const server = await startServer(config);
+  if (!config.isProduction && config.auth.jwtSecret) {
+    const token = await signToken(config.auth.jwtSecret, { sub: 'demo-manager', practiceId: DEMO_PRACTICE_ID, role: 'BILLING_MANAGER' }, { expiresIn: '12h' });
+    process.stdout.write(
+      `\nPR ledger listening on ${server.url} (WebSocket: ${server.url.replace('http', 'ws')})\n` +
+        `Demo token (practice ${DEMO_PRACTICE_ID}, role BILLING_MANAGER, valid 12 hours):\n\n  ${token}\n\n` +
+        `Try: curl -s ${server.url} -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\\n` +
+        `       -d '{"query":"{ patients(first: 20) { edges { node { id firstName lastName balance { outstandingCents creditCents } } } } }"}'\n\n`,
+    );
+  }
+  let exiting = false;
+  const shutdown = (signal: string) => {
+    if (exiting) return;
+    exiting = true;
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    server
+      .stop()
+      .then(() => process.exit(0))
+      .catch(() => process.exit(1));
+    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', event: 'shutdown', signal })}\n`);
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error) => {
+  const message =
+    error instanceof ConfigError
+      ? `Configuration error: ${error.message}`
+      : error instanceof DatabaseUnavailableError
+        ? `Cannot reach the database: ${(error.cause as Error)?.message ?? 'unknown reason'}. Check DATABASE_URL.`
+        : `The server could not start: ${error instanceof Error ? error.message : String(error)}`;
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,77 @@
+import { Entity, Index } from 'typeorm';
+import { CentsColumn, IdColumn, InstantColumn, IntColumn, PracticeColumn, RefColumn, TextColumn } from '../db/columns';
+import type { AllocationReductionCause, PaymentMethod, PaymentPurpose, RefundMethod } from '../ledger';
+
+/** Money a patient paid. Never edited: where its cents sit is told by allocation, reduction and refund rows. */
+@Entity('payments')
+@Index('payments_patient', ['patientId', 'receivedAt'])
+export class PaymentEntity {
+  @IdColumn() id: string;
+  @PracticeColumn() practiceId: string;
+  @RefColumn('patient_id') patientId: string;
+  @CentsColumn('amount_cents') amountCents: number;
+  @TextColumn('method', 16) method: PaymentMethod;
+  @TextColumn('purpose', 16) purpose: PaymentPurpose;
+  @RefColumn('charge_id', { nullable: true }) chargeId: string | null;
+  @InstantColumn('received_at') receivedAt: string;
+  /** The posting batch (deposit, remittance) this payment belongs to; batches come in a later issue. */
+  @RefColumn('batch_id', { nullable: true }) batchId: string | null;
+  @InstantColumn('created_at') createdAt: string;
+  @TextColumn('created_by', 255) createdBy: string;
+}
+
+/**
+ * Part of a payment put on a PR line. `patientVersion` and `ordinal` order allocations (newest first is how refunds
+ * take money back); `source` says why it exists.
+ */
+@Entity('allocations')
+@Index('allocations_payment', ['paymentId'])
+@Index('allocations_responsibility', ['responsibilityId'])
+@Index('allocations_patient', ['patientId'])
+export class AllocationEntity {
+  @IdColumn() id: string;
+  @PracticeColumn() practiceId: string;
+  @RefColumn('patient_id') patientId: string;
+  @RefColumn('payment_id') paymentId: string;
+  @RefColumn('responsibility_id') responsibilityId: string;
+  @CentsColumn('amount_cents') amountCents: number;
+  @TextColumn('source', 16) source: 'PAYMENT' | 'REMITTANCE_MOVE';
+  @IntColumn('patient_version') patientVersion: number;
+  @IntColumn('ordinal') ordinal: number;
+  @InstantColumn('created_at') createdAt: string;
+}
+
+/** Cents taken back off an allocation, and why: a refund, a move to credit, a cancelled line, a superseded line. */
+@Entity('allocation_reductions')
+@Index('allocation_reductions_allocation', ['allocationId'])
+@Index('allocation_reductions_responsibility', ['responsibilityId'])
+@Index('allocation_reductions_patient', ['patientId'])
+export class AllocationReductionEntity {
+  @IdColumn() id: string;
+  @PracticeColumn() practiceId: string;
+  @RefColumn('patient_id') patientId: string;
+  @RefColumn('allocation_id') allocationId: string;
+  @RefColumn('payment_id') paymentId: string;
+  @RefColumn('responsibility_id') responsibilityId: string;
+  @CentsColumn('amount_cents') amountCents: number;
+  @TextColumn('cause', 16) cause: AllocationReductionCause;
+  @RefColumn('refund_id', { nullable: true }) refundId: string | null;
+  @InstantColumn('created_at') createdAt: string;
+}
+
+/** A refund of one payment. `returnedCents` is what left the practice (0 for ACCOUNT_CREDIT). */
+@Entity('refunds')
+@Index('refunds_payment', ['paymentId'])
+@Index('refunds_patient', ['patientId'])
+export class RefundEntity {
+  @IdColumn() id: string;
+  @PracticeColumn() practiceId: string;
+  @RefColumn('patient_id') patientId: string;
+  @RefColumn('payment_id') paymentId: string;
+  @CentsColumn('amount_cents') amountCents: number;
+  @CentsColumn('returned_cents') returnedCents: number;
+  @TextColumn('method', 32) method: RefundMethod;
+  @TextColumn('reason', 255) reason: string;
+  @InstantColumn('created_at') createdAt: string;
+  @TextColumn('created_by', 255) createdBy: string;
+}

@@ -1,0 +1,61 @@
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { RequestContext } from '../graphql/context';
+import { Availability } from '../graphql/common.types';
+import { moneyPayload } from '../graphql/payloads';
+import { Patient } from '../patients/patient.types';
+import { Responsibility } from '../responsibilities/responsibility.types';
+import { roleCan } from '../auth/roles';
+import { refundBlocker, toAvailability } from '../ledger';
+import type { AllocationView, LineView, PatientView, PaymentView, RefundView } from '../read-model/views';
+import { Allocation, Payment, RecordPaymentInput, RecordPaymentPayload, Refund, RefundPaymentInput, RefundPaymentPayload } from './payment.types';
+
+@Resolver(() => Payment)
+export class PaymentResolver {
+  @Query(() => Payment, { nullable: true, description: 'A payment of your practice; null when there is none with that id.' })
+  payment(@Arg('id', () => ID, { description: 'Payment id.' }) id: string, @Ctx() ctx: RequestContext): Promise<PaymentView | null> {
+    return ctx.loaders.payment.load(id);
+  }
+
+  @Mutation(() => RecordPaymentPayload, { description: 'Record a payment: allocated to PR lines, or creating the up-front/self-pay line it pays.' })
+  async recordPayment(@Arg('input') input: RecordPaymentInput, @Ctx() ctx: RequestContext): Promise<RecordPaymentPayload> {
+    const outcome = await ctx.services.payments.record(ctx, input);
+    return moneyPayload(ctx, outcome, { payment: null }, async (loaders, r) => ({ payment: await loaders.payment.load(r.paymentId) }));
+  }
+
+  @Mutation(() => RefundPaymentPayload, { description: 'Refund (part of) a payment, or move it to credit (ACCOUNT_CREDIT). Money taken off a line reopens it.' })
+  async refundPayment(@Arg('input') input: RefundPaymentInput, @Ctx() ctx: RequestContext): Promise<RefundPaymentPayload> {
+    const outcome = await ctx.services.payments.refund(ctx, input);
+    return moneyPayload(ctx, outcome, { refund: null, payment: null }, async (loaders, r) => ({
+      refund: await loaders.refund.load(r.refundId),
+      payment: await loaders.payment.load(r.paymentId),
+    }));
+  }
+
+  @FieldResolver(() => Patient, { description: 'Who paid.' })
+  async patient(@Root() payment: PaymentView, @Ctx() ctx: RequestContext): Promise<PatientView> {
+    return (await ctx.loaders.patient.load(payment.patientId))!;
+  }
+
+  @FieldResolver(() => [Allocation], { description: 'Where the money sits now, line by line.' })
+  allocations(@Root() payment: PaymentView): AllocationView[] {
+    return payment.allocations;
+  }
+
+  @FieldResolver(() => [Refund], { description: 'Its refunds, oldest first.' })
+  refunds(@Root() payment: PaymentView, @Ctx() ctx: RequestContext): Promise<RefundView[]> {
+    return ctx.loaders.refundsOfPayment.load(payment.id);
+  }
+
+  @FieldResolver(() => Availability, { description: 'Whether you can refund this payment now, and the tooltip if not.' })
+  canRefund(@Root() payment: PaymentView, @Ctx() ctx: RequestContext): Availability {
+    return toAvailability(refundBlocker(payment, roleCan(ctx.actor.role, 'REFUND')));
+  }
+}
+
+@Resolver(() => Allocation)
+export class AllocationResolver {
+  @FieldResolver(() => Responsibility, { description: 'The PR line.' })
+  async responsibility(@Root() allocation: AllocationView, @Ctx() ctx: RequestContext): Promise<LineView> {
+    return (await ctx.loaders.line.load(allocation.responsibilityId))!;
+  }
+}

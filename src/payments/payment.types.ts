@@ -1,0 +1,153 @@
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { PageInfo, PaymentMethodEnum, PaymentPurposeEnum, RefundMethodEnum } from '../graphql/common.types';
+import { BalancePayload } from '../balances/balance.types';
+import type { PaymentMethod, PaymentPurpose, RefundMethod } from '../ledger';
+import { PaymentView, RefundView } from '../read-model/views';
+
+@ObjectType({ description: 'Part of a payment that sits on a PR line now (net of refunds, credit moves and releases).' })
+export class Allocation {
+  @Field(() => Int, { description: 'Cents of the payment on that line.' })
+  amountCents: number;
+}
+
+@ObjectType({ description: 'Money a patient paid. Every cent is allocated to a line, unallocated (credit), or refunded.' })
+export class Payment {
+  @Field(() => ID, { description: 'Opaque id.' })
+  id: string;
+
+  @Field(() => Int, { description: 'What was paid, in cents.' })
+  amountCents: number;
+
+  @Field(() => Int, { description: 'What has been returned to the patient, in cents.' })
+  refundedCents: number;
+
+  @Field(() => Int, { description: 'What sits on PR lines now, in cents.' })
+  allocatedCents: number;
+
+  @Field(() => Int, { description: "What is neither allocated nor returned: the patient's credit from this payment, in cents." })
+  unallocatedCents: number;
+
+  @Field(() => PaymentMethodEnum, { description: 'How it was paid.' })
+  method: PaymentMethod;
+
+  @Field(() => PaymentPurposeEnum, { description: 'What it was for.' })
+  purpose: PaymentPurpose;
+
+  @Field({ description: 'When the money was received (ISO-8601 UTC).' })
+  receivedAt: string;
+
+  @Field({ description: 'When it was recorded (ISO-8601 UTC).' })
+  createdAt: string;
+
+  @Field({ description: 'Who recorded it (staff user id).' })
+  createdBy: string;
+}
+
+@ObjectType({ description: 'A payment in a list.' })
+export class PaymentEdge {
+  @Field({ description: 'Pass as `after` to continue after this payment.' })
+  cursor: string;
+
+  @Field(() => Payment, { description: 'The payment.' })
+  node: PaymentView;
+}
+
+@ObjectType({ description: "A page of a patient's payments, most recently received first." })
+export class PaymentConnection {
+  @Field(() => [PaymentEdge], { description: 'The payments on this page.' })
+  edges: PaymentEdge[];
+
+  @Field(() => PageInfo, { description: 'Where this page sits in the list.' })
+  pageInfo: PageInfo;
+}
+
+@ObjectType({ description: 'A refund of (part of) one payment.' })
+export class Refund {
+  @Field(() => ID, { description: 'Opaque id.' })
+  id: string;
+
+  @Field(() => Int, { description: 'Cents refunded (for ACCOUNT_CREDIT: cents moved off PR lines into credit).' })
+  amountCents: number;
+
+  @Field(() => RefundMethodEnum, { description: 'How.' })
+  method: RefundMethod;
+
+  @Field({ description: 'Why.' })
+  reason: string;
+
+  @Field({ description: 'When (ISO-8601 UTC).' })
+  createdAt: string;
+
+  @Field({ description: 'Who (staff user id).' })
+  createdBy: string;
+}
+
+@InputType({ description: 'Put part of a balance payment on a PR line.' })
+export class AllocationInput {
+  @Field(() => ID, { description: 'A PR line of the same patient.' })
+  responsibilityId: string;
+
+  @Field(() => Int, { description: 'Cents, more than 0 and at most what is open on the line.' })
+  amountCents: number;
+}
+
+@InputType({ description: 'Record a payment from a patient.' })
+export class RecordPaymentInput {
+  @Field(() => ID, { description: 'The patient who paid.' })
+  patientId: string;
+
+  @Field(() => Int, { description: 'Cents paid, more than 0.' })
+  amountCents: number;
+
+  @Field(() => PaymentMethodEnum, { description: 'How it was paid.' })
+  method: PaymentMethod;
+
+  @Field(() => PaymentPurposeEnum, { nullable: true, description: 'BALANCE (default), or an up-front COPAY, COINSURANCE, DEDUCTIBLE, or SELF_PAY (each needs chargeId).' })
+  purpose?: PaymentPurpose | null;
+
+  @Field(() => ID, { nullable: true, description: 'The charge (visit) an up-front or self-pay payment is for.' })
+  chargeId?: string | null;
+
+  @Field(() => [AllocationInput], { nullable: true, description: 'BALANCE payments: where the money goes. What is not allocated becomes credit.' })
+  allocations?: AllocationInput[] | null;
+
+  @Field(() => String, { nullable: true, description: 'When it was received, ISO-8601 with a time zone; default now.' })
+  receivedAt?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Makes retries safe: the same key and input return the first result and change nothing.' })
+  idempotencyKey?: string | null;
+}
+
+@InputType({ description: 'Refund (part of) a payment.' })
+export class RefundPaymentInput {
+  @Field(() => ID, { description: 'The payment.' })
+  paymentId: string;
+
+  @Field(() => Int, { nullable: true, description: 'Cents; omit to refund all the method allows.' })
+  amountCents?: number | null;
+
+  @Field(() => RefundMethodEnum, { description: 'ACCOUNT_CREDIT keeps the money as credit; the others return it.' })
+  method: RefundMethod;
+
+  @Field({ description: 'Why (1 to 255 characters).' })
+  reason: string;
+
+  @Field(() => String, { nullable: true, description: 'Makes retries safe: the same key and input return the first result and change nothing.' })
+  idempotencyKey?: string | null;
+}
+
+@ObjectType({ description: 'Result of recordPayment.' })
+export class RecordPaymentPayload extends BalancePayload {
+  @Field(() => Payment, { nullable: true, description: 'The new payment; null when refused.' })
+  payment: PaymentView | null;
+}
+
+@ObjectType({ description: 'Result of refundPayment.' })
+export class RefundPaymentPayload extends BalancePayload {
+  @Field(() => Refund, { nullable: true, description: 'The new refund; null when refused.' })
+  refund: RefundView | null;
+
+  @Field(() => Payment, { nullable: true, description: 'The payment as it is now; null when refused.' })
+  payment: PaymentView | null;
+}
+

@@ -1,0 +1,286 @@
+import type { SqlRunner } from '../db/database';
+import { toCents } from '../db/columns';
+import { openCents } from '../ledger';
+import type { AllocationView, BalanceView, ChargeView, LineView, PatientView, PaymentView, RefundView, WriteOffView } from './views';
+
+type Row = Record<string, unknown>;
+
+export interface Page<T> {
+  rows: T[];
+  hasNextPage: boolean;
+}
+
+const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+function balanceOf(r: Row): BalanceView {
+  return {
+    patientId: String(r.id),
+    responsibilityCents: toCents(r.responsibility_cents),
+    paidCents: toCents(r.paid_cents),
+    writtenOffCents: toCents(r.written_off_cents),
+    outstandingCents: toCents(r.outstanding_cents),
+    creditCents: toCents(r.credit_cents),
+    version: Number(r.version),
+    updatedAt: String(r.balance_updated_at),
+  };
+}
+
+function patientOf(r: Row): PatientView {
+  return {
+    id: String(r.id),
+    firstName: String(r.first_name),
+    lastName: String(r.last_name),
+    dateOfBirth: str(r.date_of_birth),
+    mrn: str(r.mrn),
+    createdAt: String(r.created_at),
+    balance: balanceOf(r),
+  };
+}
+
+function chargeOf(r: Row): ChargeView {
+  return {
+    id: String(r.id),
+    patientId: String(r.patient_id),
+    serviceDate: String(r.service_date),
+    procedureCode: String(r.procedure_code),
+    description: str(r.description),
+    billedCents: toCents(r.billed_cents),
+    createdAt: String(r.created_at),
+    createdBy: String(r.created_by),
+  };
+}
+
+const LINE_COLUMNS = `r.id, r.patient_id, r.charge_id, r.kind, r.origin, r.status, r.amount_cents, r.remittance_id, r.reason_code,
+  r.created_at, r.created_by, r.cancelled_at, r.cancelled_by, r.cancel_reason,
+  (SELECT COALESCE(SUM(a.amount_cents), 0) FROM allocations a WHERE a.responsibility_id = r.id) AS allocated,
+  (SELECT COALESCE(SUM(x.amount_cents), 0) FROM allocation_reductions x WHERE x.responsibility_id = r.id) AS reduced,
+  (SELECT COALESCE(SUM(w.amount_cents), 0) FROM write_offs w WHERE w.responsibility_id = r.id) AS written,
+  (SELECT COALESCE(SUM(v.amount_cents), 0) FROM write_off_reversals v WHERE v.responsibility_id = r.id) AS reversed`;
+
+function lineOf(r: Row): LineView {
+  return {
+    id: String(r.id),
+    patientId: String(r.patient_id),
+    chargeId: String(r.charge_id),
+    kind: r.kind as LineView['kind'],
+    origin: r.origin as LineView['origin'],
+    status: r.status as LineView['status'],
+    amountCents: toCents(r.amount_cents),
+    paidCents: toCents(r.allocated) - toCents(r.reduced),
+    writtenOffCents: toCents(r.written) - toCents(r.reversed),
+    remittanceId: str(r.remittance_id),
+    reasonCode: str(r.reason_code),
+    createdAt: String(r.created_at),
+    createdBy: String(r.created_by),
+    cancelledAt: str(r.cancelled_at),
+    cancelledBy: str(r.cancelled_by),
+    cancelReason: str(r.cancel_reason),
+  };
+}
+
+const WRITE_OFF_COLUMNS = `w.*, (SELECT COALESCE(SUM(v.amount_cents), 0) FROM write_off_reversals v WHERE v.write_off_id = w.id) AS reversed`;
+
+function writeOffOf(r: Row): WriteOffView {
+  return {
+    id: String(r.id),
+    patientId: String(r.patient_id),
+    responsibilityId: String(r.responsibility_id),
+    amountCents: toCents(r.amount_cents),
+    activeCents: toCents(r.amount_cents) - toCents(r.reversed),
+    reason: r.reason as WriteOffView['reason'],
+    customReason: str(r.custom_reason),
+    note: str(r.note),
+    createdAt: String(r.created_at),
+    createdBy: String(r.created_by),
+  };
+}
+
+function refundOf(r: Row): RefundView {
+  return {
+    id: String(r.id),
+    paymentId: String(r.payment_id),
+    patientId: String(r.patient_id),
+    amountCents: toCents(r.amount_cents),
+    returnedCents: toCents(r.returned_cents),
+    method: r.method as RefundView['method'],
+    reason: String(r.reason),
+    createdAt: String(r.created_at),
+    createdBy: String(r.created_by),
+  };
+}
+
+export function encodeCursor(values: unknown[]): string {
+  return Buffer.from(JSON.stringify(values)).toString('base64url');
+}
+
+/** Decodes a cursor made by `encodeCursor`; anything else is null. */
+export function decodeCursor(cursor: string, length: number): string[] | null {
+  try {
+    const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    return Array.isArray(values) && values.length === length && values.every((v) => typeof v === 'string') ? values : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads committed ledger data for the API, always within one practice. Every method takes a batch of ids and answers
+ * with a fixed number of statements, so a screen's query costs the same whatever the number of rows on it.
+ */
+export class LedgerReader {
+  constructor(private readonly sql: SqlRunner) {}
+
+  private byIds(table: string, columns: string, alias: string, practiceId: string, ids: readonly string[], column = 'id'): Promise<Row[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.sql.query(`SELECT ${columns} FROM ${table} ${alias} WHERE ${alias}.practice_id = ? AND ${alias}.${column} IN (${placeholders(ids.length)})`, [
+      practiceId,
+      ...ids,
+    ]);
+  }
+
+  async patients(practiceId: string, ids: readonly string[]): Promise<PatientView[]> {
+    return (await this.byIds('patients', 'p.*', 'p', practiceId, ids)).map(patientOf);
+  }
+
+  async balances(practiceId: string, ids: readonly string[]): Promise<BalanceView[]> {
+    return (await this.byIds('patients', 'p.*', 'p', practiceId, ids)).map(balanceOf);
+  }
+
+  /** Balances that changed at or after `since`: what a subscriber may have missed during a delivery gap. */
+  async balancesChangedSince(practiceId: string, since: string): Promise<BalanceView[]> {
+    const rows = await this.sql.query('SELECT p.* FROM patients p WHERE p.practice_id = ? AND p.balance_updated_at >= ? ORDER BY p.balance_updated_at', [practiceId, since]);
+    return rows.map(balanceOf);
+  }
+
+  /** Patients by last name, first name; `search` matches names (any part) or the exact MRN. */
+  async listPatients(practiceId: string, first: number, after: string[] | null, search: string | null): Promise<Page<PatientView>> {
+    const where = ['p.practice_id = ?'];
+    const params: unknown[] = [practiceId];
+    if (search) {
+      const pattern = `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where.push(`(LOWER(p.first_name || ' ' || p.last_name) LIKE ? ESCAPE '\\' OR LOWER(p.last_name || ', ' || p.first_name) LIKE ? ESCAPE '\\' OR p.mrn = ?)`);
+      params.push(pattern, pattern, search);
+    }
+    if (after) {
+      const [last, firstName, id] = after;
+      where.push('(p.last_name > ? OR (p.last_name = ? AND (p.first_name > ? OR (p.first_name = ? AND p.id > ?))))');
+      params.push(last, last, firstName, firstName, id);
+    }
+    const rows = await this.sql.query(
+      `SELECT p.* FROM patients p WHERE ${where.join(' AND ')} ORDER BY p.last_name, p.first_name, p.id LIMIT ?`,
+      [...params, first + 1],
+    );
+    return { rows: rows.slice(0, first).map(patientOf), hasNextPage: rows.length > first };
+  }
+
+  async charges(practiceId: string, ids: readonly string[]): Promise<ChargeView[]> {
+    return (await this.byIds('charges', 'c.*', 'c', practiceId, ids)).map(chargeOf);
+  }
+
+  /** A patient's charges, newest date of service first. */
+  async listCharges(practiceId: string, patientId: string, first: number, after: string[] | null): Promise<Page<ChargeView>> {
+    const params: unknown[] = [practiceId, patientId];
+    let keyset = '';
+    if (after) {
+      keyset = 'AND (c.service_date < ? OR (c.service_date = ? AND c.id < ?))';
+      params.push(after[0], after[0], after[1]);
+    }
+    const rows = await this.sql.query(
+      `SELECT c.* FROM charges c WHERE c.practice_id = ? AND c.patient_id = ? ${keyset} ORDER BY c.service_date DESC, c.id DESC LIMIT ?`,
+      [...params, first + 1],
+    );
+    return { rows: rows.slice(0, first).map(chargeOf), hasNextPage: rows.length > first };
+  }
+
+  async lines(practiceId: string, ids: readonly string[]): Promise<LineView[]> {
+    return (await this.byIds('responsibilities', LINE_COLUMNS, 'r', practiceId, ids)).map(lineOf);
+  }
+
+  async linesOfCharges(practiceId: string, chargeIds: readonly string[]): Promise<LineView[]> {
+    const rows = await this.byIds('responsibilities', LINE_COLUMNS, 'r', practiceId, chargeIds, 'charge_id');
+    return rows.map(lineOf).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  async writeOffs(practiceId: string, ids: readonly string[]): Promise<WriteOffView[]> {
+    return (await this.byIds('write_offs', WRITE_OFF_COLUMNS, 'w', practiceId, ids)).map(writeOffOf);
+  }
+
+  async writeOffsOfLines(practiceId: string, lineIds: readonly string[]): Promise<WriteOffView[]> {
+    const rows = await this.byIds('write_offs', WRITE_OFF_COLUMNS, 'w', practiceId, lineIds, 'responsibility_id');
+    return rows.map(writeOffOf).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  async payments(practiceId: string, ids: readonly string[]): Promise<PaymentView[]> {
+    if (ids.length === 0) return [];
+    const [paymentRows, allocationRows] = await Promise.all([
+      this.byIds('payments', 'p.*, (SELECT COALESCE(SUM(f.returned_cents), 0) FROM refunds f WHERE f.payment_id = p.id) AS refunded', 'p', practiceId, ids),
+      this.sql.query(
+        `SELECT t.payment_id, t.responsibility_id, SUM(t.net) AS cents, MAX(t.position) AS position FROM (
+           SELECT a.payment_id, a.responsibility_id, a.patient_version * 100000 + a.ordinal AS position,
+             a.amount_cents - (SELECT COALESCE(SUM(x.amount_cents), 0) FROM allocation_reductions x WHERE x.allocation_id = a.id) AS net
+           FROM allocations a WHERE a.practice_id = ? AND a.payment_id IN (${placeholders(ids.length)})
+         ) t GROUP BY t.payment_id, t.responsibility_id ORDER BY position`,
+        [practiceId, ...ids],
+      ),
+    ]);
+    const allocations = new Map<string, AllocationView[]>();
+    for (const r of allocationRows) {
+      const cents = toCents(r.cents);
+      if (cents === 0) continue;
+      const list = allocations.get(String(r.payment_id)) ?? [];
+      list.push({ paymentId: String(r.payment_id), responsibilityId: String(r.responsibility_id), amountCents: cents });
+      allocations.set(String(r.payment_id), list);
+    }
+    return paymentRows.map((r) => {
+      const own = allocations.get(String(r.id)) ?? [];
+      const allocatedCents = own.reduce((sum, a) => sum + a.amountCents, 0);
+      const amountCents = toCents(r.amount_cents);
+      const refundedCents = toCents(r.refunded);
+      return {
+        id: String(r.id),
+        patientId: String(r.patient_id),
+        amountCents,
+        refundedCents,
+        allocatedCents,
+        unallocatedCents: amountCents - allocatedCents - refundedCents,
+        method: r.method as PaymentView['method'],
+        purpose: r.purpose as PaymentView['purpose'],
+        chargeId: str(r.charge_id),
+        receivedAt: String(r.received_at),
+        createdAt: String(r.created_at),
+        createdBy: String(r.created_by),
+        allocations: own,
+      };
+    });
+  }
+
+  /** Ids of a patient's payments, most recently received first. */
+  async listPaymentIds(practiceId: string, patientId: string, first: number, after: string[] | null): Promise<Page<string>> {
+    const params: unknown[] = [practiceId, patientId];
+    let keyset = '';
+    if (after) {
+      keyset = 'AND (p.received_at < ? OR (p.received_at = ? AND p.id < ?))';
+      params.push(after[0], after[0], after[1]);
+    }
+    const rows = await this.sql.query(
+      `SELECT p.id FROM payments p WHERE p.practice_id = ? AND p.patient_id = ? ${keyset} ORDER BY p.received_at DESC, p.id DESC LIMIT ?`,
+      [...params, first + 1],
+    );
+    return { rows: rows.slice(0, first).map((r) => String(r.id)), hasNextPage: rows.length > first };
+  }
+
+  async refunds(practiceId: string, ids: readonly string[]): Promise<RefundView[]> {
+    return (await this.byIds('refunds', 'f.*', 'f', practiceId, ids)).map(refundOf);
+  }
+
+  async refundsOfPayments(practiceId: string, paymentIds: readonly string[]): Promise<RefundView[]> {
+    const rows = await this.byIds('refunds', 'f.*', 'f', practiceId, paymentIds, 'payment_id');
+    return rows.map(refundOf).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+}
+
+/** Open amount of a charge: Σ open over its active lines. */
+export function chargeOpenCents(lines: readonly LineView[]): number {
+  return lines.reduce((sum, line) => sum + Math.max(0, openCents(line)), 0);
+}

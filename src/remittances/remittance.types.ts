@@ -1,0 +1,37 @@
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { BalancePayload } from '../balances/balance.types';
+import { Charge } from '../charges/charge.types';
+import { ChargeView } from '../read-model/views';
+
+@InputType({ description: "One adjustment of an insurer's adjudication. Group PR becomes a REMITTANCE PR line; CO, OA and PI create no PR." })
+export class RemittanceAdjustmentInput {
+  @Field({ description: 'Claim adjustment group code: PR, CO, OA or PI.' })
+  groupCode: string;
+
+  @Field({ description: 'Claim adjustment reason code: 1 deductible, 2 coinsurance, 3 copay, 96/204 non-covered, else other.' })
+  reasonCode: string;
+
+  @Field(() => Int, { description: 'Cents, more than 0.' })
+  amountCents: number;
+}
+
+@InputType({ description: "Record an insurer's adjudication of one charge." })
+export class RecordRemittanceInput {
+  @Field(() => ID, { description: 'The charge adjudicated.' })
+  chargeId: string;
+
+  @Field({ description: "The insurer's remittance (ERA/EOB) reference; recorded once per charge." })
+  remittanceId: string;
+
+  @Field(() => [RemittanceAdjustmentInput], { description: 'The adjustments.' })
+  adjustments: RemittanceAdjustmentInput[];
+
+  @Field(() => String, { nullable: true, description: 'Makes retries safe: the same key and input return the first result and change nothing.' })
+  idempotencyKey?: string | null;
+}
+
+@ObjectType({ description: 'Result of recordRemittance.' })
+export class RecordRemittancePayload extends BalancePayload {
+  @Field(() => Charge, { nullable: true, description: 'The charge with its new lines; null when refused.' })
+  charge: ChargeView | null;
+}

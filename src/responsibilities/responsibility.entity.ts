@@ -1,0 +1,29 @@
+import { Entity, Index } from 'typeorm';
+import { CentsColumn, IdColumn, InstantColumn, PracticeColumn, RefColumn, TextColumn } from '../db/columns';
+import type { ResponsibilityKind, ResponsibilityOrigin, ResponsibilityStatus } from '../ledger';
+
+/**
+ * A PR line. Its amount never changes; cancelling is the one status change, recorded with who, when and why.
+ * What is paid and written off is derived from allocation and write-off rows, never stored here.
+ */
+@Entity('responsibilities')
+@Index('responsibilities_charge', ['chargeId'])
+@Index('responsibilities_patient', ['patientId'])
+export class ResponsibilityEntity {
+  @IdColumn() id: string;
+  @PracticeColumn() practiceId: string;
+  @RefColumn('patient_id') patientId: string;
+  @RefColumn('charge_id') chargeId: string;
+  @TextColumn('kind', 16) kind: ResponsibilityKind;
+  @TextColumn('origin', 16) origin: ResponsibilityOrigin;
+  @TextColumn('status', 16) status: ResponsibilityStatus;
+  @CentsColumn('amount_cents') amountCents: number;
+  /** The remittance that created a REMITTANCE line, and its claim adjustment reason code. */
+  @RefColumn('remittance_id', { nullable: true }) remittanceId: string | null;
+  @TextColumn('reason_code', 5, { nullable: true }) reasonCode: string | null;
+  @InstantColumn('created_at') createdAt: string;
+  @TextColumn('created_by', 255) createdBy: string;
+  @InstantColumn('cancelled_at', { nullable: true }) cancelledAt: string | null;
+  @TextColumn('cancelled_by', 255, { nullable: true }) cancelledBy: string | null;
+  @TextColumn('cancel_reason', 255, { nullable: true }) cancelReason: string | null;
+}
