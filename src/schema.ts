@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema, MiddlewareFn, PubSub } from 'type-graphql';
@@ -12,7 +13,12 @@ import { RemittanceResolver } from './remittances/remittance.resolver';
 import { BalanceResolver } from './balances/balance.resolver';
 import { AuditResolver } from './audit/audit.resolver';
 
-export const SCHEMA_FILE = path.resolve(__dirname, '..', '..', 'schema', 'schema.graphql');
+/** The project root: where package.json is, whether running from src/ (tests) or dist/src/ (built). */
+function projectRoot(dir = __dirname): string {
+  return fs.existsSync(path.join(dir, 'package.json')) ? dir : projectRoot(path.dirname(dir));
+}
+
+export const SCHEMA_FILE = path.join(projectRoot(), 'schema', 'schema.graphql');
 
 /** DESIGN §4 at every root field, for HTTP and WebSocket alike: a role that may not act gets FORBIDDEN. */
 const authorizeRootFields: MiddlewareFn<RequestContext> = ({ info, context }, next) => {

@@ -15,7 +15,7 @@ export class ChargeResolver {
   }
 
   @Mutation(() => CreateChargePayload, { description: 'Enter a charge (visit) for a patient, with any PR lines staff know of (origin STAFF).' })
-  async createCharge(@Arg('input') input: CreateChargeInput, @Ctx() ctx: RequestContext): Promise<CreateChargePayload> {
+  async createCharge(@Arg('input', { description: 'What to do; see the input type.' }) input: CreateChargeInput, @Ctx() ctx: RequestContext): Promise<CreateChargePayload> {
     const outcome = await ctx.services.charges.create(ctx, input);
     return moneyPayload(ctx, outcome, { charge: null }, async (loaders, { chargeId }) => ({ charge: await loaders.charge.load(chargeId) }));
   }

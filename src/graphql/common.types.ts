@@ -7,6 +7,7 @@ import {
   ResponsibilityOrigins,
   ResponsibilityStatuses,
   WriteOffReasons,
+  WRITE_OFF_REASONS,
   Refusal,
 } from '../ledger';
 import { decodeCursor, encodeCursor } from '../read-model/ledger-reader';
@@ -84,6 +85,7 @@ registerEnumType(RefundMethodEnum, {
 registerEnumType(WriteOffReasonEnum, {
   name: 'WriteOffReason',
   description: 'Why PR is written off. The list with labels is served by `writeOffReasons`; OTHER needs a custom reason.',
+  valuesConfig: Object.fromEntries(WRITE_OFF_REASONS.map((r) => [r.code, { description: r.label + '.' }])),
 });
 
 @ObjectType({ description: 'A business-rule refusal: nothing was changed. Switch on `code`; show `message` to staff.' })

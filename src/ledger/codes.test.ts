@@ -30,8 +30,9 @@ describe('RefusalCode', () => {
       'INVALID_TEXT',
       'DUPLICATE_REMITTANCE',
       'IDEMPOTENCY_KEY_REUSED',
-      // §2.2 / §2.8 wording
+      // not named in §2.5 but returned by the payment and remittance rules
       'ALLOCATION_NOT_ALLOWED',
+      'INVALID_REMITTANCE',
     ];
     const values = Object.values(RefusalCode) as string[];
     for (const code of design) expect(values).toContain(code);

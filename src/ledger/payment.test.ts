@@ -223,6 +223,32 @@ describe('planBalancePayment', () => {
     });
   });
 
+  it('handles MAX_INPUT_CENTS on both sides', () => {
+    const big = byId(line('B', { amountCents: MAX_INPUT_CENTS }));
+    expect(planBalancePayment(MAX_INPUT_CENTS, [{ responsibilityId: 'B', amountCents: MAX_INPUT_CENTS }], big)).toEqual({
+      kind: 'BALANCE',
+      allocations: [{ responsibilityId: 'B', amountCents: MAX_INPUT_CENTS }],
+    });
+    // two halves that merge past the line's amount
+    expect(
+      planBalancePayment(
+        MAX_INPUT_CENTS,
+        [
+          { responsibilityId: 'B', amountCents: MAX_INPUT_CENTS },
+          { responsibilityId: 'B', amountCents: 1 },
+        ],
+        big,
+      ),
+    ).toEqual({
+      code: 'ALLOCATION_EXCEEDS_OPEN',
+      message: "You can't put $21,474,836.48 on this PR: only $21,474,836.47 is open on this PR.",
+      field: ['input', 'allocations', '1', 'amountCents'],
+    });
+    expect(planLinePayment('SELF_PAY', MAX_INPUT_CENTS, { billedCents: MAX_INPUT_CENTS, lines: [] }, false)).toMatchObject({
+      line: { amountCents: MAX_INPUT_CENTS },
+    });
+  });
+
   it('does not modify the lines it reads', () => {
     const frozen = new Map([...lines].map(([k, v]) => [k, Object.freeze({ ...v })]));
     planBalancePayment(10000, [{ responsibilityId: 'L1', amountCents: 10000 }], frozen);

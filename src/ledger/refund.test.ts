@@ -89,6 +89,14 @@ describe('planRefund: money-returning methods', () => {
     });
   });
 
+  it('refunds a MAX_INPUT_CENTS payment in full by default', () => {
+    expect(planRefund(payment(MAX_INPUT_CENTS, [alloc('A1', MAX_INPUT_CENTS - 1, 1)]), 'EXTERNAL_CHECK', null)).toEqual({
+      amountCents: MAX_INPUT_CENTS,
+      returnsMoney: true,
+      takebacks: [{ allocationId: 'A1', responsibilityId: 'L-A1', cents: MAX_INPUT_CENTS - 1 }],
+    });
+  });
+
   it('formats large limits with thousands separators', () => {
     expect(planRefund(payment(123456789), 'EXTERNAL_CHECK', 123456790)).toMatchObject({
       message: 'You can refund at most $1,234,567.89 of this payment.',

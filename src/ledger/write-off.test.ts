@@ -104,6 +104,10 @@ describe('planWriteOff', () => {
     expect(planWriteOff(line({ paidCents: 3000, writtenOffCents: 5000 }), 2000)).toBe(2000);
   });
 
+  it('writes off MAX_INPUT_CENTS on a line of that amount', () => {
+    expect(planWriteOff(line({ amountCents: MAX_INPUT_CENTS }), MAX_INPUT_CENTS)).toBe(MAX_INPUT_CENTS);
+  });
+
   it('allows any kind and origin, remittance PR included', () => {
     for (const origin of ['REMITTANCE', 'ESTIMATED', 'SELF_PAY', 'STAFF'] as const) {
       for (const kind of ['COPAY', 'COINSURANCE', 'DEDUCTIBLE', 'NON_COVERED', 'OTHER', 'SELF_PAY', 'CUSTOM'] as const) {

@@ -30,7 +30,7 @@ export class PatientResolver {
   }
 
   @Mutation(() => CreatePatientPayload, { description: 'Create a patient (balance 0, version 0).' })
-  async createPatient(@Arg('input') input: CreatePatientInput, @Ctx() ctx: RequestContext): Promise<CreatePatientPayload> {
+  async createPatient(@Arg('input', { description: 'What to do; see the input type.' }) input: CreatePatientInput, @Ctx() ctx: RequestContext): Promise<CreatePatientPayload> {
     const created = await ctx.services.patients.create(ctx, input);
     if (isRefusal(created)) return { patient: null, userErrors: userErrors(created) };
     return { patient: await refreshLoaders(ctx).patient.load(created.patientId), userErrors: [] };

@@ -17,13 +17,13 @@ export class PaymentResolver {
   }
 
   @Mutation(() => RecordPaymentPayload, { description: 'Record a payment: allocated to PR lines, or creating the up-front/self-pay line it pays.' })
-  async recordPayment(@Arg('input') input: RecordPaymentInput, @Ctx() ctx: RequestContext): Promise<RecordPaymentPayload> {
+  async recordPayment(@Arg('input', { description: 'What to do; see the input type.' }) input: RecordPaymentInput, @Ctx() ctx: RequestContext): Promise<RecordPaymentPayload> {
     const outcome = await ctx.services.payments.record(ctx, input);
     return moneyPayload(ctx, outcome, { payment: null }, async (loaders, r) => ({ payment: await loaders.payment.load(r.paymentId) }));
   }
 
   @Mutation(() => RefundPaymentPayload, { description: 'Refund (part of) a payment, or move it to credit (ACCOUNT_CREDIT). Money taken off a line reopens it.' })
-  async refundPayment(@Arg('input') input: RefundPaymentInput, @Ctx() ctx: RequestContext): Promise<RefundPaymentPayload> {
+  async refundPayment(@Arg('input', { description: 'What to do; see the input type.' }) input: RefundPaymentInput, @Ctx() ctx: RequestContext): Promise<RefundPaymentPayload> {
     const outcome = await ctx.services.payments.refund(ctx, input);
     return moneyPayload(ctx, outcome, { refund: null, payment: null }, async (loaders, r) => ({
       refund: await loaders.refund.load(r.refundId),

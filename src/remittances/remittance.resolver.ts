@@ -8,7 +8,7 @@ export class RemittanceResolver {
   @Mutation(() => RecordRemittancePayload, {
     description: "Record an insurer's adjudication of a charge: PR adjustments become REMITTANCE lines and supersede the charge's ESTIMATED lines.",
   })
-  async recordRemittance(@Arg('input') input: RecordRemittanceInput, @Ctx() ctx: RequestContext): Promise<RecordRemittancePayload> {
+  async recordRemittance(@Arg('input', { description: 'What to do; see the input type.' }) input: RecordRemittanceInput, @Ctx() ctx: RequestContext): Promise<RecordRemittancePayload> {
     const outcome = await ctx.services.remittances.record(ctx, input);
     return moneyPayload(ctx, outcome, { charge: null }, async (loaders, r) => ({ charge: await loaders.charge.load(r.chargeId) }));
   }

@@ -19,7 +19,7 @@ export class ResponsibilityResolver {
   @Mutation(() => CancelPRPayload, {
     description: 'Cancel a PR line that should never have existed. Not for REMITTANCE lines, nor while a write-off is active. Payments on it become credit.',
   })
-  async cancelPR(@Arg('input') input: CancelPRInput, @Ctx() ctx: RequestContext): Promise<CancelPRPayload> {
+  async cancelPR(@Arg('input', { description: 'What to do; see the input type.' }) input: CancelPRInput, @Ctx() ctx: RequestContext): Promise<CancelPRPayload> {
     const outcome = await ctx.services.cancellations.cancel(ctx, input);
     return moneyPayload(ctx, outcome, { responsibility: null }, async (loaders, r) => ({ responsibility: await loaders.line.load(r.responsibilityId) }));
   }

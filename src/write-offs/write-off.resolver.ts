@@ -16,7 +16,7 @@ export class WriteOffResolver {
   }
 
   @Mutation(() => WriteOffPayload, { description: 'Write off part or all of what is open on a PR line, with a reason. Reversible with removeWriteOff.' })
-  async writeOff(@Arg('input') input: WriteOffInput, @Ctx() ctx: RequestContext): Promise<WriteOffPayload> {
+  async writeOff(@Arg('input', { description: 'What to do; see the input type.' }) input: WriteOffInput, @Ctx() ctx: RequestContext): Promise<WriteOffPayload> {
     const outcome = await ctx.services.writeOffs.writeOff(ctx, input);
     return moneyPayload(ctx, outcome, { writeOff: null, responsibility: null }, async (loaders, r) => ({
       writeOff: await loaders.writeOff.load(r.writeOffId),
@@ -25,7 +25,7 @@ export class WriteOffResolver {
   }
 
   @Mutation(() => RemoveWriteOffPayload, { description: 'Remove (reverse) part or all of a write-off, with a reason. The line returns to where it was.' })
-  async removeWriteOff(@Arg('input') input: RemoveWriteOffInput, @Ctx() ctx: RequestContext): Promise<RemoveWriteOffPayload> {
+  async removeWriteOff(@Arg('input', { description: 'What to do; see the input type.' }) input: RemoveWriteOffInput, @Ctx() ctx: RequestContext): Promise<RemoveWriteOffPayload> {
     const outcome = await ctx.services.writeOffs.removeWriteOff(ctx, input);
     return moneyPayload(ctx, outcome, { writeOff: null, responsibility: null }, async (loaders, r) => ({
       writeOff: await loaders.writeOff.load(r.writeOffId),

@@ -215,16 +215,27 @@ export type WriteOffInput = {
 
 /** Why PR is written off. The list with labels is served by `writeOffReasons`; OTHER needs a custom reason. */
 export type WriteOffReason =
+  /** Bad debt. */
   | 'BAD_DEBT'
+  /** Bankruptcy. */
   | 'BANKRUPTCY'
+  /** Billing error. */
   | 'BILLING_ERROR'
+  /** Sent to a collection agency. */
   | 'COLLECTION_AGENCY'
+  /** Patient deceased. */
   | 'DECEASED'
+  /** Financial hardship. */
   | 'FINANCIAL_HARDSHIP'
+  /** Other (type a reason). */
   | 'OTHER'
+  /** Patient experience. */
   | 'PATIENT_EXPERIENCE'
+  /** Professional courtesy. */
   | 'PROFESSIONAL_COURTESY'
+  /** Prompt-pay discount. */
   | 'PROMPT_PAY_DISCOUNT'
+  /** Small balance. */
   | 'SMALL_BALANCE';
 
 export type BalanceFieldsFragment = { patientId: string, outstandingCents: number, responsibilityCents: number, paidCents: number, writtenOffCents: number, creditCents: number, version: number, updatedAt: string };
