@@ -20,6 +20,8 @@ export interface Config {
   /** Seed the demo practice on an empty database (development default). */
   seedDemo: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Mutations per second per caller (bursts of five seconds' worth); 0 turns the limit off. */
+  mutationRateLimit: number;
 }
 
 export class ConfigError extends Error {}
@@ -70,6 +72,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     jwtSecret = developmentSecret(dataDir);
   }
   if (jwtSecret && isProduction && Buffer.byteLength(jwtSecret) < 32) throw new ConfigError('AUTH_JWT_SECRET must be at least 32 bytes in production');
+  const mutationRateLimit = Number(env.MUTATION_RATE_LIMIT ?? 100);
+  if (!Number.isFinite(mutationRateLimit) || mutationRateLimit < 0) throw new ConfigError('MUTATION_RATE_LIMIT must be a number ≥ 0');
   const logLevel = (env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info')) as Config['logLevel'];
   return {
     port,
@@ -81,5 +85,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     auth: { jwtSecret, jwksUrl, issuer: env.AUTH_ISSUER || null, audience: env.AUTH_AUDIENCE || null },
     seedDemo: env.SEED_DEMO ? env.SEED_DEMO === 'true' : !isProduction && nodeEnv !== 'test',
     logLevel,
+    mutationRateLimit,
   };
 }

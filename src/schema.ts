@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
-import { buildSchema, MiddlewareFn, PubSub } from 'type-graphql';
-import type { RequestContext } from './graphql/context';
-import { requireOperation } from './graphql/authorize';
+import { buildSchema, PubSub } from 'type-graphql';
+import { rootFieldGuard } from './graphql/authorize';
+import { MutationRateLimiter } from './graphql/rate-limit';
 import { PatientResolver } from './patients/patient.resolver';
 import { ChargeResolver } from './charges/charge.resolver';
 import { ResponsibilityResolver } from './responsibilities/responsibility.resolver';
@@ -20,13 +20,6 @@ function projectRoot(dir = __dirname): string {
 
 export const SCHEMA_FILE = path.join(projectRoot(), 'schema', 'schema.graphql');
 
-/** DESIGN §4 at every root field, for HTTP and WebSocket alike: a role that may not act gets FORBIDDEN. */
-const authorizeRootFields: MiddlewareFn<RequestContext> = ({ info, context }, next) => {
-  const parent = info.parentType.name;
-  if (parent === 'Query' || parent === 'Mutation' || parent === 'Subscription') requireOperation(context, `${parent}.${info.fieldName}`);
-  return next();
-};
-
 /** Subscriptions bring their own `subscribe` (see BalanceSubscriptions); type-graphql still asks for a PubSub. */
 const noTopicPubSub: PubSub = {
   publish: () => {
@@ -37,10 +30,11 @@ const noTopicPubSub: PubSub = {
   },
 };
 
-export function buildAppSchema(): Promise<GraphQLSchema> {
+/** The schema; `limiter` is the per-caller mutation rate limit (none when printing the schema). */
+export function buildAppSchema(limiter = new MutationRateLimiter(0)): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [PatientResolver, ChargeResolver, ResponsibilityResolver, WriteOffResolver, PaymentResolver, AllocationResolver, RemittanceResolver, BalanceResolver, AuditResolver],
-    globalMiddlewares: [authorizeRootFields],
+    globalMiddlewares: [rootFieldGuard(limiter)],
     pubSub: noTopicPubSub,
     validate: false,
   });

@@ -17,6 +17,9 @@ import { createRequestContext, RequestContext } from './graphql/context';
 import { unauthenticated } from './graphql/errors';
 import { maskError } from './server-errors';
 import { buildAppSchema } from './schema';
+import { MutationRateLimiter } from './graphql/rate-limit';
+import { QUERY_LIMITS, queryLimitsRule } from './graphql/limits';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createBalanceBus } from './balances/create-bus';
 import { attachSubscriptions } from './balances/websocket';
 import { Logger, createLogger, describeError } from './logger';
@@ -45,6 +48,9 @@ function requestLogPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
       const started = process.hrtime.bigint();
       return {
         async willSendResponse({ response, operationName, errors }) {
+          // What the request read goes into the audit trail before the response leaves.
+          await contextValue.services.audit.recordReads(contextValue, contextValue.reads);
+          contextValue.reads = [];
           const body = response.body.kind === 'single' ? response.body.singleResult : null;
           const codes = (errors ?? body?.errors ?? []).map((e) => String((e as GraphQLFormattedError).extensions?.code ?? 'ERROR'));
           logger.log('info', 'graphql_request', {
@@ -70,7 +76,8 @@ export async function startServer(config: Config, options: { logger?: Logger; sc
   const bus = await createBalanceBus(config, logger);
   const services = createServices(db, bus);
   if (config.seedDemo) await seedDemoPractice(services, logger);
-  const schema = options.schema ?? (await buildAppSchema());
+  const schema = options.schema ?? (await buildAppSchema(new MutationRateLimiter(config.mutationRateLimit)));
+  const validationRules = [queryLimitsRule, ...(config.isProduction ? [NoSchemaIntrospectionCustomRule] : [])];
   const verifier = new TokenVerifier(config.auth);
   const authenticate = async (authorization: unknown): Promise<Actor> => {
     const actor = await verifier.verifyBearer(typeof authorization === 'string' ? authorization : null);
@@ -82,7 +89,7 @@ export async function startServer(config: Config, options: { logger?: Logger; sc
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 64 * 1024 });
-  const subscriptions = attachSubscriptions(wsServer, { schema, services, authenticate, logger });
+  const subscriptions = attachSubscriptions(wsServer, { schema, services, authenticate, logger, validationRules });
 
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -90,6 +97,8 @@ export async function startServer(config: Config, options: { logger?: Logger; sc
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
+    validationRules,
+    parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     formatError: (formatted, error) => maskError(formatted, error, logger),
     stopOnTerminationSignals: false,
     plugins: [

@@ -103,6 +103,12 @@ export class AuditService {
     };
   }
 
+  /** A request's read events, in one short transaction. */
+  async recordReads(caller: AuditCaller, entries: AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.db.transaction((tx) => tx.manager.insert(AuditEventEntity, entries.map((entry) => this.entity(caller, entry))));
+  }
+
   /** An event of its own (a refusal, a failure, a read): its own short transaction. */
   async record(caller: AuditCaller, entry: AuditEntry): Promise<void> {
     await this.db.transaction((tx) => this.recordIn(tx, caller, entry));

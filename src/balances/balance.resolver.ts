@@ -9,10 +9,12 @@ export class BalanceResolver {
   @Subscription(() => PatientBalance, {
     description:
       "The patient's current balance at once, then the whole new balance after every committed change. Ends with NOT_FOUND for an unknown patient.",
-    subscribe: ({ args, context }) => {
+    subscribe: async ({ args, context }) => {
       const ctx = context as RequestContext;
       requireOperation(ctx, 'Subscription.patientBalanceChanged');
-      return ctx.services.balanceSubscriptions.patient(ctx.actor, String(args.patientId));
+      const stream = await ctx.services.balanceSubscriptions.patient(ctx.actor, String(args.patientId));
+      await ctx.services.audit.record(ctx, { operation: 'patientBalanceChanged', outcome: 'READ', patientId: String(args.patientId), entityIds: [String(args.patientId)] });
+      return stream;
     },
   })
   patientBalanceChanged(@Root() balance: BalanceView, @Arg('patientId', () => ID, { description: 'The patient to watch.' }) _patientId: string): BalanceView {
@@ -21,9 +23,10 @@ export class BalanceResolver {
 
   @Subscription(() => PatientBalance, {
     description: 'The whole new balance of any patient of your practice after every committed change (newest per patient if you fall behind).',
-    subscribe: ({ context }) => {
+    subscribe: async ({ context }) => {
       const ctx = context as RequestContext;
       requireOperation(ctx, 'Subscription.practiceBalanceChanged');
+      await ctx.services.audit.record(ctx, { operation: 'practiceBalanceChanged', outcome: 'READ' });
       return ctx.services.balanceSubscriptions.practice(ctx.actor);
     },
   })

@@ -1,11 +1,12 @@
 import crypto from 'node:crypto';
-import { GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, validate, ExecutionResult, DocumentNode } from 'graphql';
+import { GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, validate, specifiedRules, ExecutionResult, DocumentNode, ValidationRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
 import type { Actor } from '../auth/actor';
 import type { Services } from '../services';
 import { createRequestContext } from '../graphql/context';
 import { maskError } from '../server-errors';
+import { QUERY_LIMITS } from '../graphql/limits';
 import type { Logger } from '../logger';
 
 export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 20;
@@ -25,7 +26,8 @@ export interface SubscriptionOptions {
   services: Services;
   authenticate(authorization: unknown): Promise<Actor>;
   logger: Logger;
-  validationRules?: Parameters<typeof validate>[2];
+  /** Rules beyond the standard ones: the same as HTTP's. */
+  validationRules?: ValidationRule[];
 }
 
 function withCode(error: GraphQLError, code: string): GraphQLError {
@@ -69,11 +71,11 @@ export function attachSubscriptions(wsServer: WebSocketServer, options: Subscrip
         }
         let document: DocumentNode;
         try {
-          document = parse(payload.query, { maxTokens: 2000 });
+          document = parse(payload.query, { maxTokens: QUERY_LIMITS.maxTokens });
         } catch (error) {
           return [withCode(error instanceof GraphQLError ? error : new GraphQLError('Syntax error'), 'GRAPHQL_PARSE_FAILED')];
         }
-        const errors = validate(schema, document, options.validationRules);
+        const errors = validate(schema, document, [...specifiedRules, ...(options.validationRules ?? [])]);
         if (errors.length > 0) return errors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
         state.subscriptions += 1;
         return {

@@ -4,8 +4,8 @@ import { moneyPayload } from '../graphql/payloads';
 import { Patient } from '../patients/patient.types';
 import { Responsibility } from '../responsibilities/responsibility.types';
 import { chargeOpenCents } from '../read-model/ledger-reader';
-import type { ChargeView, LineView, PatientView } from '../read-model/views';
-import { Charge, CreateChargeInput, CreateChargePayload } from './charge.types';
+import type { ChargeView, LineView, PatientView, TimelineEntry as TimelineEntryView } from '../read-model/views';
+import { Charge, CreateChargeInput, CreateChargePayload, TimelineEntry } from './charge.types';
 
 @Resolver(() => Charge)
 export class ChargeResolver {
@@ -33,5 +33,10 @@ export class ChargeResolver {
   @FieldResolver(() => [Responsibility], { description: 'Its PR lines, cancelled ones included, oldest first.' })
   responsibilities(@Root() charge: ChargeView, @Ctx() ctx: RequestContext): Promise<LineView[]> {
     return ctx.loaders.linesOfCharge.load(charge.id);
+  }
+
+  @FieldResolver(() => [TimelineEntry], { description: 'Everything that happened to the charge and its lines, oldest first, with who and why.' })
+  timeline(@Root() charge: ChargeView, @Ctx() ctx: RequestContext): Promise<TimelineEntryView[]> {
+    return ctx.loaders.timelineOfCharge.load(charge.id);
   }
 }

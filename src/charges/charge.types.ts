@@ -1,7 +1,8 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { PageInfo, ResponsibilityKindEnum } from '../graphql/common.types';
+import { PageInfo, ResponsibilityKindEnum, TimelineKindEnum } from '../graphql/common.types';
 import { BalancePayload } from '../balances/balance.types';
 import type { ResponsibilityKind } from '../ledger';
+import type { TimelineKind } from '../read-model/views';
 import { ChargeView } from '../read-model/views';
 
 @ObjectType({ description: 'A billed visit (date of service, procedure, billed amount) and its PR lines.' })
@@ -23,6 +24,30 @@ export class Charge {
 
   @Field({ description: 'When the charge was entered (ISO-8601 UTC).' })
   createdAt: string;
+}
+
+@ObjectType({ description: "One event in a charge's history: what happened, to which line, for how much, by whom and why." })
+export class TimelineEntry {
+  @Field(() => ID, { description: 'Id of the row behind the event (payment allocation, refund, write-off, ...).' })
+  id: string;
+
+  @Field({ description: 'When (ISO-8601 UTC).' })
+  occurredAt: string;
+
+  @Field(() => TimelineKindEnum, { description: 'What happened.' })
+  kind: TimelineKind;
+
+  @Field(() => Int, { nullable: true, description: 'Cents involved, when there are any.' })
+  amountCents: number | null;
+
+  @Field(() => ID, { nullable: true, description: 'The PR line concerned, when there is one.' })
+  responsibilityId: string | null;
+
+  @Field({ description: 'Who (staff user id).' })
+  actorId: string;
+
+  @Field(() => String, { nullable: true, description: 'Why: the reason given, or the payment method, origin or remittance reference.' })
+  reason: string | null;
 }
 
 @ObjectType({ description: 'A charge in a list.' })

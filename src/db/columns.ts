@@ -31,6 +31,14 @@ export function CentsColumn(name: string): PropertyDecorator {
   return Column({ name, type: 'bigint', transformer: centsTransformer });
 }
 
+/**
+ * A row's place in its patient's ledger: the patient version the mutation produced × 100,000 + the row's order within
+ * that mutation. Orders rows exactly where timestamps tie (refunds take allocations back newest first by it).
+ */
+export function SequenceColumn(): PropertyDecorator {
+  return Column({ name: 'sequence', type: 'bigint', transformer: centsTransformer });
+}
+
 export function InstantColumn(name: string, options: Partial<ColumnOptions> = {}): PropertyDecorator {
   return Column({ name, type: 'varchar', length: 24, ...options } as ColumnOptions);
 }

@@ -1,15 +1,25 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DataSourceOptions } from 'typeorm';
+import { DataSourceOptions, Logger } from 'typeorm';
 import type { Config } from '../config';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
 export type DatabaseKind = Config['database']['kind'];
 
+/** SQL statements run by this process, counted only when DATABASE_COUNT_QUERIES=true (benchmarks check reads stay flat). */
+export const statementCount = { value: 0 };
+const countingLogger: Logger = { logQuery: () => void statementCount.value++, logQueryError() {}, logQuerySlow() {}, logSchemaBuild() {}, logMigration() {}, log() {} };
+
 /** TypeORM options for one connection to the configured database. `synchronize` is never on: migrations own the schema. */
 export function dataSourceOptions(database: Config['database'], role: 'writer' | 'reader' = 'writer'): DataSourceOptions {
-  const common = { entities: ENTITIES, migrations: MIGRATIONS[database.kind], synchronize: false, logging: false } as const;
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS[database.kind],
+    synchronize: false,
+    logging: false,
+    ...(process.env.DATABASE_COUNT_QUERIES === 'true' ? { logger: countingLogger } : {}),
+  } as const;
   if (database.kind === 'postgres') {
     return {
       ...common,

@@ -1,6 +1,7 @@
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import type { Config } from '../config';
 import { dataSourceOptions, DatabaseKind } from './data-source';
+import { pendingSchemaChanges } from './schema-diff';
 
 /** SQL with `?` placeholders, run on either database. */
 export interface SqlRunner {
@@ -98,6 +99,11 @@ export class Database implements SqlRunner {
     } catch {
       return false;
     }
+  }
+
+  /** SQL that would bring the tables in line with the entities: empty when the migrations are complete. */
+  async schemaDrift(): Promise<string[]> {
+    return (await pendingSchemaChanges(this.writer)).up;
   }
 
   async pendingMigrations(): Promise<boolean> {

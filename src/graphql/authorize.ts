@@ -1,8 +1,42 @@
+import type { MiddlewareFn } from 'type-graphql';
 import { operationAllowed } from '../auth/roles';
+import type { AuditEntry } from '../audit/audit.service';
 import type { RequestContext } from './context';
 import { forbidden } from './errors';
+import type { MutationRateLimiter } from './rate-limit';
 
 /** Refuses with FORBIDDEN when the caller's role may not use this root field (DESIGN §4). */
 export function requireOperation(ctx: RequestContext, operation: string): void {
   if (!operationAllowed(ctx.actor.role, operation)) throw forbidden();
+}
+
+type Row = { id?: unknown; patientId?: unknown } | null | undefined;
+
+/** What a query read, for the audit trail: the rows returned and, when there is one, the patient they belong to. */
+export function readAuditEntry(operation: string, result: unknown): AuditEntry {
+  const connection = result as { edges?: { node: Row }[] } | null;
+  const rows: Row[] = connection && Array.isArray(connection.edges) ? connection.edges.map((e) => e.node) : Array.isArray(result) ? [] : [result as Row];
+  const ids = rows.map((r) => r?.id).filter((id): id is string => typeof id === 'string');
+  const single = rows.length === 1 ? rows[0] : null;
+  const patientId = operation === 'patient' ? single?.id : single?.patientId;
+  return { operation, outcome: 'READ', patientId: typeof patientId === 'string' ? patientId : null, entityIds: ids };
+}
+
+/** Root fields that read no patient data and need no audit event. */
+const UNAUDITED_QUERIES = new Set(['writeOffReasons']);
+
+/**
+ * Guards every root field on both transports: the role check, the per-caller mutation rate limit, and noting what
+ * each query read so the request's audit events can be written before its response leaves.
+ */
+export function rootFieldGuard(limiter: MutationRateLimiter): MiddlewareFn<RequestContext> {
+  return async ({ info, context }, next) => {
+    const parent = info.parentType.name;
+    if (parent !== 'Query' && parent !== 'Mutation' && parent !== 'Subscription') return next();
+    requireOperation(context, `${parent}.${info.fieldName}`);
+    if (parent === 'Mutation') limiter.take(`${context.actor.practiceId}\n${context.actor.userId}`);
+    const result = await next();
+    if (parent === 'Query' && !UNAUDITED_QUERIES.has(info.fieldName)) context.reads.push(readAuditEntry(info.fieldName, result));
+    return result;
+  };
 }

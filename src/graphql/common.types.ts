@@ -11,6 +11,7 @@ import {
   Refusal,
 } from '../ledger';
 import { decodeCursor, encodeCursor } from '../read-model/ledger-reader';
+import { TimelineKinds } from '../read-model/views';
 import { badUserInput } from './errors';
 
 function enumOf<T extends string>(values: readonly T[]): { [K in T]: K } {
@@ -24,6 +25,7 @@ export const PaymentMethodEnum = enumOf(PaymentMethods);
 export const PaymentPurposeEnum = enumOf(PaymentPurposes);
 export const RefundMethodEnum = enumOf(RefundMethods);
 export const WriteOffReasonEnum = enumOf(WriteOffReasons);
+export const TimelineKindEnum = enumOf(TimelineKinds);
 
 registerEnumType(ResponsibilityKindEnum, {
   name: 'ResponsibilityKind',
@@ -86,6 +88,24 @@ registerEnumType(WriteOffReasonEnum, {
   name: 'WriteOffReason',
   description: 'Why PR is written off. The list with labels is served by `writeOffReasons`; OTHER needs a custom reason.',
   valuesConfig: Object.fromEntries(WRITE_OFF_REASONS.map((r) => [r.code, { description: r.label + '.' }])),
+});
+
+registerEnumType(TimelineKindEnum, {
+  name: 'TimelineKind',
+  description: "What happened in a charge's history.",
+  valuesConfig: {
+    CHARGE_CREATED: { description: 'The charge was entered (amount: billed).' },
+    PR_ADDED: { description: 'A PR line was created (reason: its origin).' },
+    REMITTANCE: { description: "An insurer's remittance was recorded (reason: its reference)." },
+    PAYMENT: { description: 'A payment was put on a line (reason: the method).' },
+    PAYMENT_MOVED: { description: 'Payment money moved onto a line from a superseded estimate.' },
+    REFUND: { description: 'Money was taken off a line and returned to the patient.' },
+    MOVED_TO_CREDIT: { description: "Money was taken off a line into the patient's credit (ACCOUNT_CREDIT refund)." },
+    PAYMENT_RELEASED: { description: 'Money was released from a cancelled or superseded line to credit.' },
+    WRITE_OFF: { description: 'Part of a line was written off.' },
+    WRITE_OFF_REMOVAL: { description: 'A write-off was (partly) removed.' },
+    CANCELLATION: { description: 'A line was cancelled.' },
+  },
 });
 
 @ObjectType({ description: 'A business-rule refusal: nothing was changed. Switch on `code`; show `message` to staff.' })

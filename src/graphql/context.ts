@@ -1,5 +1,6 @@
 import type { Actor } from '../auth/actor';
 import type { Services } from '../services';
+import type { AuditEntry } from '../audit/audit.service';
 import { Loaders, createLoaders } from './loaders';
 
 /** What every resolver gets: the verified caller, the request id, the services, and per-request loaders. */
@@ -9,10 +10,12 @@ export interface RequestContext {
   transport: 'http' | 'ws';
   services: Services;
   loaders: Loaders;
+  /** What this request's queries read: written to the audit trail when the request ends. */
+  reads: AuditEntry[];
 }
 
 export function createRequestContext(services: Services, actor: Actor, requestId: string, transport: RequestContext['transport']): RequestContext {
-  return { actor, requestId, transport, services, loaders: createLoaders(services.reader, actor.practiceId) };
+  return { actor, requestId, transport, services, loaders: createLoaders(services.reader, actor.practiceId), reads: [] };
 }
 
 /** After a mutation commits, what this request read before is stale: start over with empty loaders. */

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { LedgerReader } from '../read-model/ledger-reader';
-import type { BalanceView, ChargeView, LineView, PatientView, PaymentView, RefundView, WriteOffView } from '../read-model/views';
+import type { BalanceView, ChargeView, LineView, PatientView, PaymentView, RefundView, TimelineEntry, WriteOffView } from '../read-model/views';
 
 function byId<T extends { id: string }>(load: (ids: readonly string[]) => Promise<T[]>) {
   return new DataLoader<string, T | null>(async (ids) => {
@@ -27,6 +27,7 @@ export function createLoaders(reader: LedgerReader, practiceId: string) {
     }),
     charge: byId<ChargeView>((ids) => reader.charges(practiceId, ids)),
     line: byId<LineView>((ids) => reader.lines(practiceId, ids)),
+    timelineOfCharge: groupedBy<TimelineEntry>((e) => e.chargeId, (ids) => reader.timelines(practiceId, ids)),
     linesOfCharge: groupedBy<LineView>((l) => l.chargeId, (ids) => reader.linesOfCharges(practiceId, ids)),
     writeOff: byId<WriteOffView>((ids) => reader.writeOffs(practiceId, ids)),
     writeOffsOfLine: groupedBy<WriteOffView>((w) => w.responsibilityId, (ids) => reader.writeOffsOfLines(practiceId, ids)),

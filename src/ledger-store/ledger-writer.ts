@@ -6,7 +6,7 @@ import type { LedgerAllocation } from './patient-ledger';
 
 /**
  * Writes ledger rows for one money mutation on one patient: every row gets the practice, the patient, the same
- * timestamp, and allocations get their place in the newest-first order refunds use.
+ * timestamp, and its place in the patient's ledger (`sequence`).
  */
 export class LedgerWriter {
   private ordinal = 0;
@@ -25,9 +25,9 @@ export class LedgerWriter {
     return crypto.randomUUID();
   }
 
-  /** Fields every ledger row carries. */
-  base(): { id: string; practiceId: string; patientId: string; createdAt: string } {
-    return { id: this.newId(), practiceId: this.practiceId, patientId: this.patientId, createdAt: this.now };
+  /** Fields every ledger row carries; `sequence` orders the rows of this mutation after every earlier one. */
+  base(): { id: string; practiceId: string; patientId: string; createdAt: string; sequence: number } {
+    return { id: this.newId(), practiceId: this.practiceId, patientId: this.patientId, createdAt: this.now, sequence: this.version * 100_000 + this.ordinal++ };
   }
 
   /** Same as `base`, for rows that also record who made them. */
@@ -40,7 +40,7 @@ export class LedgerWriter {
   }
 
   async allocate(paymentId: string, responsibilityId: string, cents: number, source: AllocationEntity['source']): Promise<string> {
-    const row = { ...this.base(), paymentId, responsibilityId, amountCents: cents, source, patientVersion: this.version, ordinal: this.ordinal++ };
+    const row = { ...this.base(), paymentId, responsibilityId, amountCents: cents, source };
     await this.insert(AllocationEntity, row);
     return row.id;
   }

@@ -35,7 +35,7 @@ export async function loadPatientLedger(sql: SqlRunner, practiceId: string, pati
   const [patientRows, lineRows, allocationRows, reductionRows, paymentRows, refundRows, writeOffRows, reversalRows] = await Promise.all([
     sql.query('SELECT version FROM patients WHERE id = ? AND practice_id = ?', scope),
     sql.query('SELECT id, charge_id, kind, origin, status, amount_cents FROM responsibilities WHERE patient_id = ? AND practice_id = ?', scope),
-    sql.query('SELECT id, payment_id, responsibility_id, amount_cents, patient_version, ordinal FROM allocations WHERE patient_id = ? AND practice_id = ?', scope),
+    sql.query('SELECT id, payment_id, responsibility_id, amount_cents, sequence FROM allocations WHERE patient_id = ? AND practice_id = ?', scope),
     sql.query('SELECT allocation_id, SUM(amount_cents) AS cents FROM allocation_reductions WHERE patient_id = ? AND practice_id = ? GROUP BY allocation_id', scope),
     sql.query('SELECT id, amount_cents FROM payments WHERE patient_id = ? AND practice_id = ?', scope),
     sql.query('SELECT payment_id, SUM(returned_cents) AS cents FROM refunds WHERE patient_id = ? AND practice_id = ? GROUP BY payment_id', scope),
@@ -69,7 +69,7 @@ export async function loadPatientLedger(sql: SqlRunner, practiceId: string, pati
       paymentId: String(r.payment_id),
       responsibilityId: String(r.responsibility_id),
       remainingCents: toCents(r.amount_cents) - (reduced.get(String(r.id)) ?? 0),
-      sequence: Number(r.patient_version) * 100_000 + Number(r.ordinal),
+      sequence: Number(r.sequence),
     };
     payments.get(allocation.paymentId)?.allocations.push(allocation);
     const line = lines.get(allocation.responsibilityId);

@@ -1,5 +1,5 @@
 import { Entity, Index } from 'typeorm';
-import { CentsColumn, IdColumn, InstantColumn, IntColumn, PracticeColumn, RefColumn, TextColumn } from '../db/columns';
+import { CentsColumn, SequenceColumn, IdColumn, InstantColumn, PracticeColumn, RefColumn, TextColumn } from '../db/columns';
 import type { AllocationReductionCause, PaymentMethod, PaymentPurpose, RefundMethod } from '../ledger';
 
 /** Money a patient paid. Never edited: where its cents sit is told by allocation, reduction and refund rows. */
@@ -9,6 +9,7 @@ export class PaymentEntity {
   @IdColumn() id: string;
   @PracticeColumn() practiceId: string;
   @RefColumn('patient_id') patientId: string;
+  @SequenceColumn() sequence: number;
   @CentsColumn('amount_cents') amountCents: number;
   @TextColumn('method', 16) method: PaymentMethod;
   @TextColumn('purpose', 16) purpose: PaymentPurpose;
@@ -21,8 +22,7 @@ export class PaymentEntity {
 }
 
 /**
- * Part of a payment put on a PR line. `patientVersion` and `ordinal` order allocations (newest first is how refunds
- * take money back); `source` says why it exists.
+ * Part of a payment put on a PR line; `source` says why it exists. Refunds take money back newest `sequence` first.
  */
 @Entity('allocations')
 @Index('allocations_payment', ['paymentId'])
@@ -32,12 +32,11 @@ export class AllocationEntity {
   @IdColumn() id: string;
   @PracticeColumn() practiceId: string;
   @RefColumn('patient_id') patientId: string;
+  @SequenceColumn() sequence: number;
   @RefColumn('payment_id') paymentId: string;
   @RefColumn('responsibility_id') responsibilityId: string;
   @CentsColumn('amount_cents') amountCents: number;
   @TextColumn('source', 16) source: 'PAYMENT' | 'REMITTANCE_MOVE';
-  @IntColumn('patient_version') patientVersion: number;
-  @IntColumn('ordinal') ordinal: number;
   @InstantColumn('created_at') createdAt: string;
 }
 
@@ -50,6 +49,7 @@ export class AllocationReductionEntity {
   @IdColumn() id: string;
   @PracticeColumn() practiceId: string;
   @RefColumn('patient_id') patientId: string;
+  @SequenceColumn() sequence: number;
   @RefColumn('allocation_id') allocationId: string;
   @RefColumn('payment_id') paymentId: string;
   @RefColumn('responsibility_id') responsibilityId: string;
@@ -67,6 +67,7 @@ export class RefundEntity {
   @IdColumn() id: string;
   @PracticeColumn() practiceId: string;
   @RefColumn('patient_id') patientId: string;
+  @SequenceColumn() sequence: number;
   @RefColumn('payment_id') paymentId: string;
   @CentsColumn('amount_cents') amountCents: number;
   @CentsColumn('returned_cents') returnedCents: number;

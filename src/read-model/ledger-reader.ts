@@ -1,7 +1,7 @@
 import type { SqlRunner } from '../db/database';
 import { toCents } from '../db/columns';
 import { openCents } from '../ledger';
-import type { AllocationView, BalanceView, ChargeView, LineView, PatientView, PaymentView, RefundView, WriteOffView } from './views';
+import type { AllocationView, BalanceView, ChargeView, LineView, PatientView, PaymentView, RefundView, TimelineEntry, WriteOffView } from './views';
 
 type Row = Record<string, unknown>;
 
@@ -52,7 +52,7 @@ function chargeOf(r: Row): ChargeView {
 }
 
 const LINE_COLUMNS = `r.id, r.patient_id, r.charge_id, r.kind, r.origin, r.status, r.amount_cents, r.remittance_id, r.reason_code,
-  r.created_at, r.created_by, r.cancelled_at, r.cancelled_by, r.cancel_reason,
+  r.sequence, r.created_at, r.created_by, r.cancelled_at, r.cancelled_by, r.cancel_reason,
   (SELECT COALESCE(SUM(a.amount_cents), 0) FROM allocations a WHERE a.responsibility_id = r.id) AS allocated,
   (SELECT COALESCE(SUM(x.amount_cents), 0) FROM allocation_reductions x WHERE x.responsibility_id = r.id) AS reduced,
   (SELECT COALESCE(SUM(w.amount_cents), 0) FROM write_offs w WHERE w.responsibility_id = r.id) AS written,
@@ -199,7 +199,7 @@ export class LedgerReader {
 
   async linesOfCharges(practiceId: string, chargeIds: readonly string[]): Promise<LineView[]> {
     const rows = await this.byIds('responsibilities', LINE_COLUMNS, 'r', practiceId, chargeIds, 'charge_id');
-    return rows.map(lineOf).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    return rows.sort((a, b) => Number(a.sequence) - Number(b.sequence)).map(lineOf);
   }
 
   async writeOffs(practiceId: string, ids: readonly string[]): Promise<WriteOffView[]> {
@@ -208,7 +208,7 @@ export class LedgerReader {
 
   async writeOffsOfLines(practiceId: string, lineIds: readonly string[]): Promise<WriteOffView[]> {
     const rows = await this.byIds('write_offs', WRITE_OFF_COLUMNS, 'w', practiceId, lineIds, 'responsibility_id');
-    return rows.map(writeOffOf).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    return rows.sort((a, b) => Number(a.sequence) - Number(b.sequence)).map(writeOffOf);
   }
 
   async payments(practiceId: string, ids: readonly string[]): Promise<PaymentView[]> {
@@ -217,7 +217,7 @@ export class LedgerReader {
       this.byIds('payments', 'p.*, (SELECT COALESCE(SUM(f.returned_cents), 0) FROM refunds f WHERE f.payment_id = p.id) AS refunded', 'p', practiceId, ids),
       this.sql.query(
         `SELECT t.payment_id, t.responsibility_id, SUM(t.net) AS cents, MAX(t.position) AS position FROM (
-           SELECT a.payment_id, a.responsibility_id, a.patient_version * 100000 + a.ordinal AS position,
+           SELECT a.payment_id, a.responsibility_id, a.sequence AS position,
              a.amount_cents - (SELECT COALESCE(SUM(x.amount_cents), 0) FROM allocation_reductions x WHERE x.allocation_id = a.id) AS net
            FROM allocations a WHERE a.practice_id = ? AND a.payment_id IN (${placeholders(ids.length)})
          ) t GROUP BY t.payment_id, t.responsibility_id ORDER BY position`,
@@ -270,15 +270,59 @@ export class LedgerReader {
     return { rows: rows.slice(0, first).map((r) => String(r.id)), hasNextPage: rows.length > first };
   }
 
+  /** The history of each charge, oldest first (DESIGN §2: every balance can be rebuilt from these rows). */
+  async timelines(practiceId: string, chargeIds: readonly string[]): Promise<TimelineEntry[]> {
+    if (chargeIds.length === 0) return [];
+    const sql = `SELECT * FROM (${TIMELINE_SQL.replace(/%IN%/g, placeholders(chargeIds.length))}) t ORDER BY t.at, COALESCE(t.seq, 0), t.id`;
+    const params = Array.from({ length: TIMELINE_PARTS }, () => [practiceId, ...chargeIds]).flat();
+    const rows = await this.sql.query(sql, params);
+    return rows.map((r) => ({
+      id: String(r.id),
+      chargeId: String(r.charge_id),
+      kind: r.kind as TimelineEntry['kind'],
+      occurredAt: String(r.at),
+      amountCents: r.amount === null || r.amount === undefined ? null : toCents(r.amount),
+      responsibilityId: str(r.responsibility_id),
+      actorId: String(r.actor),
+      reason: str(r.reason),
+    }));
+  }
+
   async refunds(practiceId: string, ids: readonly string[]): Promise<RefundView[]> {
     return (await this.byIds('refunds', 'f.*', 'f', practiceId, ids)).map(refundOf);
   }
 
   async refundsOfPayments(practiceId: string, paymentIds: readonly string[]): Promise<RefundView[]> {
     const rows = await this.byIds('refunds', 'f.*', 'f', practiceId, paymentIds, 'payment_id');
-    return rows.map(refundOf).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    return rows.sort((a, b) => Number(a.sequence) - Number(b.sequence)).map(refundOf);
   }
 }
+
+/**
+ * Every event of a charge, as rows of one shape: (kind, id, charge, line, amount, when, ledger sequence, who, why). `%IN%` stands for
+ * the charge-id list in each part.
+ */
+const TIMELINE_SQL = `
+  SELECT 'CHARGE_CREATED' AS kind, c.id, c.id AS charge_id, NULL AS responsibility_id, c.billed_cents AS amount, c.created_at AS at, c.sequence AS seq, c.created_by AS actor, NULL AS reason
+    FROM charges c WHERE c.practice_id = ? AND c.id IN (%IN%)
+  UNION ALL SELECT 'PR_ADDED', r.id, r.charge_id, r.id, r.amount_cents, r.created_at, r.sequence, r.created_by, r.origin
+    FROM responsibilities r WHERE r.practice_id = ? AND r.charge_id IN (%IN%)
+  UNION ALL SELECT 'CANCELLATION', r.id, r.charge_id, r.id, r.amount_cents, r.cancelled_at, NULL, r.cancelled_by, r.cancel_reason
+    FROM responsibilities r WHERE r.practice_id = ? AND r.charge_id IN (%IN%) AND r.status = 'CANCELLED'
+  UNION ALL SELECT 'REMITTANCE', m.id, m.charge_id, NULL, NULL, m.created_at, m.sequence, m.created_by, m.external_id
+    FROM remittances m WHERE m.practice_id = ? AND m.charge_id IN (%IN%)
+  UNION ALL SELECT CASE WHEN a.source = 'PAYMENT' THEN 'PAYMENT' ELSE 'PAYMENT_MOVED' END, a.id, r.charge_id, a.responsibility_id, a.amount_cents, a.created_at, a.sequence, p.created_by, p.method
+    FROM allocations a JOIN responsibilities r ON r.id = a.responsibility_id JOIN payments p ON p.id = a.payment_id
+    WHERE a.practice_id = ? AND r.charge_id IN (%IN%)
+  UNION ALL SELECT CASE x.cause WHEN 'REFUND' THEN 'REFUND' WHEN 'ACCOUNT_CREDIT' THEN 'MOVED_TO_CREDIT' ELSE 'PAYMENT_RELEASED' END,
+      x.id, r.charge_id, x.responsibility_id, x.amount_cents, x.created_at, x.sequence, COALESCE(f.created_by, r.cancelled_by, 'system'), COALESCE(f.reason, r.cancel_reason)
+    FROM allocation_reductions x JOIN responsibilities r ON r.id = x.responsibility_id LEFT JOIN refunds f ON f.id = x.refund_id
+    WHERE x.practice_id = ? AND r.charge_id IN (%IN%)
+  UNION ALL SELECT 'WRITE_OFF', w.id, r.charge_id, w.responsibility_id, w.amount_cents, w.created_at, w.sequence, w.created_by, COALESCE(w.custom_reason, w.reason)
+    FROM write_offs w JOIN responsibilities r ON r.id = w.responsibility_id WHERE w.practice_id = ? AND r.charge_id IN (%IN%)
+  UNION ALL SELECT 'WRITE_OFF_REMOVAL', v.id, r.charge_id, v.responsibility_id, v.amount_cents, v.created_at, v.sequence, v.created_by, v.reason
+    FROM write_off_reversals v JOIN responsibilities r ON r.id = v.responsibility_id WHERE v.practice_id = ? AND r.charge_id IN (%IN%)`;
+const TIMELINE_PARTS = 8;
 
 /** Open amount of a charge: Σ open over its active lines. */
 export function chargeOpenCents(lines: readonly LineView[]): number {

@@ -94,11 +94,27 @@ export interface RefundView {
   createdBy: string;
 }
 
+export const TimelineKinds = [
+  'CHARGE_CREATED',
+  'PR_ADDED',
+  'REMITTANCE',
+  'PAYMENT',
+  'PAYMENT_MOVED',
+  'REFUND',
+  'MOVED_TO_CREDIT',
+  'PAYMENT_RELEASED',
+  'WRITE_OFF',
+  'WRITE_OFF_REMOVAL',
+  'CANCELLATION',
+] as const;
+export type TimelineKind = (typeof TimelineKinds)[number];
+
 /** One entry of a charge's history: who did what to which line, and why. */
 export interface TimelineEntry {
   id: string;
+  chargeId: string;
   occurredAt: string;
-  kind: 'PAYMENT' | 'REFUND' | 'WRITE_OFF' | 'WRITE_OFF_REMOVAL' | 'CANCELLATION' | 'REMITTANCE' | 'CHARGE_CREATED';
+  kind: TimelineKind;
   amountCents: number | null;
   responsibilityId: string | null;
   actorId: string;

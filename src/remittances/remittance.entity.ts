@@ -1,5 +1,5 @@
 import { Entity, Index } from 'typeorm';
-import { IdColumn, InstantColumn, LongTextColumn, PracticeColumn, RefColumn, TextColumn } from '../db/columns';
+import { IdColumn, SequenceColumn, InstantColumn, LongTextColumn, PracticeColumn, RefColumn, TextColumn } from '../db/columns';
 
 /** An insurer's adjudication of one charge, as received. `adjustments` keeps every group, PR or not, as JSON. */
 @Entity('remittances')
@@ -8,6 +8,7 @@ export class RemittanceEntity {
   @IdColumn() id: string;
   @PracticeColumn() practiceId: string;
   @RefColumn('patient_id') patientId: string;
+  @SequenceColumn() sequence: number;
   @RefColumn('charge_id') chargeId: string;
   @TextColumn('external_id', 255) externalId: string;
   @LongTextColumn('adjustments') adjustments: string;

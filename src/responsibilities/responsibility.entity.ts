@@ -1,5 +1,5 @@
 import { Entity, Index } from 'typeorm';
-import { CentsColumn, IdColumn, InstantColumn, PracticeColumn, RefColumn, TextColumn } from '../db/columns';
+import { CentsColumn, SequenceColumn, IdColumn, InstantColumn, PracticeColumn, RefColumn, TextColumn } from '../db/columns';
 import type { ResponsibilityKind, ResponsibilityOrigin, ResponsibilityStatus } from '../ledger';
 
 /**
@@ -13,6 +13,7 @@ export class ResponsibilityEntity {
   @IdColumn() id: string;
   @PracticeColumn() practiceId: string;
   @RefColumn('patient_id') patientId: string;
+  @SequenceColumn() sequence: number;
   @RefColumn('charge_id') chargeId: string;
   @TextColumn('kind', 16) kind: ResponsibilityKind;
   @TextColumn('origin', 16) origin: ResponsibilityOrigin;

@@ -1,5 +1,5 @@
 import { Entity, Index } from 'typeorm';
-import { CentsColumn, IdColumn, InstantColumn, PracticeColumn, RefColumn, TextColumn } from '../db/columns';
+import { CentsColumn, SequenceColumn, IdColumn, InstantColumn, PracticeColumn, RefColumn, TextColumn } from '../db/columns';
 import type { WriteOffReason } from '../ledger';
 
 /** A decision not to collect part of a PR line. Never edited; undone only by reversal rows. */
@@ -10,6 +10,7 @@ export class WriteOffEntity {
   @IdColumn() id: string;
   @PracticeColumn() practiceId: string;
   @RefColumn('patient_id') patientId: string;
+  @SequenceColumn() sequence: number;
   @RefColumn('responsibility_id') responsibilityId: string;
   @CentsColumn('amount_cents') amountCents: number;
   @TextColumn('reason', 32) reason: WriteOffReason;
@@ -23,11 +24,13 @@ export class WriteOffEntity {
 /** Removal of part or all of a write-off ("remove write-off"), with its reason. */
 @Entity('write_off_reversals')
 @Index('write_off_reversals_write_off', ['writeOffId'])
+@Index('write_off_reversals_responsibility', ['responsibilityId'])
 @Index('write_off_reversals_patient', ['patientId'])
 export class WriteOffReversalEntity {
   @IdColumn() id: string;
   @PracticeColumn() practiceId: string;
   @RefColumn('patient_id') patientId: string;
+  @SequenceColumn() sequence: number;
   @RefColumn('write_off_id') writeOffId: string;
   @RefColumn('responsibility_id') responsibilityId: string;
   @CentsColumn('amount_cents') amountCents: number;
