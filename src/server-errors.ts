@@ -1,5 +1,5 @@
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { DatabaseUnavailableError } from './db/database';
+import { isConnectionError } from './db/database';
 import { PUBLIC_ERROR_CODES } from './graphql/errors';
 import { Logger, describeError } from './logger';
 
@@ -11,7 +11,7 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown, logg
   if (typeof code === 'string' && PUBLIC_ERROR_CODES.has(code)) {
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
   }
-  if (original instanceof DatabaseUnavailableError) {
+  if (isConnectionError(original)) {
     return { message: 'The service is temporarily unavailable. Try again shortly.', path: formatted.path, extensions: { code: 'SERVICE_UNAVAILABLE' } };
   }
   logger.log('error', 'unexpected_error', { path: formatted.path, ...describeError(original) });

@@ -73,7 +73,10 @@ function requestLogPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
 export async function startServer(config: Config, options: { logger?: Logger; schema?: GraphQLSchema } = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const db = await Database.connect(config.database, { migrate: true });
-  const bus = await createBalanceBus(config, logger);
+  const bus = await createBalanceBus(config, logger).catch(async (error) => {
+    await db.close();
+    throw error;
+  });
   const services = createServices(db, bus);
   if (config.seedDemo) await seedDemoPractice(services, logger);
   const schema = options.schema ?? (await buildAppSchema(new MutationRateLimiter(config.mutationRateLimit)));

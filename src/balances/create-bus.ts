@@ -8,6 +8,11 @@ import { RedisBalanceBus } from './redis-bus';
 export async function createBalanceBus(config: Config, logger: Logger): Promise<BalanceBus> {
   if (!config.redisUrl) return new InProcessBalanceBus();
   const bus = new RedisBalanceBus(config.redisUrl, logger);
-  await bus.connect();
+  try {
+    await bus.connect();
+  } catch (error) {
+    await bus.close().catch(() => undefined);
+    throw new Error(`Cannot reach Redis at REDIS_URL (${error instanceof Error ? error.message : 'unknown reason'}).`);
+  }
   return bus;
 }
