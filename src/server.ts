@@ -14,7 +14,7 @@ import { TokenVerifier } from './auth/tokens';
 import type { Actor } from './auth/actor';
 import { createServices, Services } from './services';
 import { createRequestContext, RequestContext } from './graphql/context';
-import { unauthenticated } from './graphql/errors';
+import { serviceUnavailable, unauthenticated } from './graphql/errors';
 import { maskError } from './server-errors';
 import { buildAppSchema } from './schema';
 import { MutationRateLimiter } from './graphql/rate-limit';
@@ -82,9 +82,20 @@ export async function startServer(config: Config, options: { logger?: Logger; sc
   const schema = options.schema ?? (await buildAppSchema(new MutationRateLimiter(config.mutationRateLimit)));
   const validationRules = [queryLimitsRule, ...(config.isProduction ? [NoSchemaIntrospectionCustomRule] : [])];
   const verifier = new TokenVerifier(config.auth);
+  /** The caller behind a bearer token: UNAUTHENTICATED when the token is not valid, SERVICE_UNAVAILABLE when the database is down. */
   const authenticate = async (authorization: unknown): Promise<Actor> => {
-    const actor = await verifier.verifyBearer(typeof authorization === 'string' ? authorization : null);
-    await services.practices.ensure(actor.practiceId);
+    let actor: Actor;
+    try {
+      actor = await verifier.verifyBearer(typeof authorization === 'string' ? authorization : null);
+    } catch {
+      throw unauthenticated();
+    }
+    try {
+      await services.practices.ensure(actor.practiceId);
+    } catch (error) {
+      logger.log('error', 'practice_lookup_failed', describeError(error));
+      throw serviceUnavailable();
+    }
     return actor;
   };
 
@@ -126,12 +137,7 @@ export async function startServer(config: Config, options: { logger?: Logger; sc
     express.json({ limit: MAX_BODY_BYTES }),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
-        let actor: Actor;
-        try {
-          actor = await authenticate(req.headers.authorization);
-        } catch {
-          throw unauthenticated();
-        }
+        const actor = await authenticate(req.headers.authorization);
         return createRequestContext(services, actor, requestIdOf(req), 'http');
       },
     }),

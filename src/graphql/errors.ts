@@ -9,6 +9,10 @@ export function forbidden(): GraphQLError {
   return new GraphQLError("You don't have permission to do this.", { extensions: { code: 'FORBIDDEN' } });
 }
 
+export function serviceUnavailable(): GraphQLError {
+  return new GraphQLError('The service is temporarily unavailable. Try again shortly.', { extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } } });
+}
+
 export function badUserInput(message: string, argument?: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(argument ? { argumentName: argument } : {}) } });
 }
