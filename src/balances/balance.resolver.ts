@@ -13,7 +13,12 @@ export class BalanceResolver {
       const ctx = context as RequestContext;
       requireOperation(ctx, 'Subscription.patientBalanceChanged');
       const stream = await ctx.services.balanceSubscriptions.patient(ctx.actor, String(args.patientId));
-      await ctx.services.audit.record(ctx, { operation: 'patientBalanceChanged', outcome: 'READ', patientId: String(args.patientId), entityIds: [String(args.patientId)] });
+      try {
+        await ctx.services.audit.record(ctx, { operation: 'patientBalanceChanged', outcome: 'READ', patientId: String(args.patientId), entityIds: [String(args.patientId)] });
+      } catch (error) {
+        await stream.return?.();
+        throw error;
+      }
       return stream;
     },
   })

@@ -28,7 +28,7 @@ export class ChargeService {
       operation: 'createCharge',
       input,
       idempotencyKey,
-      locate: (tx) => patientOwning(tx, 'patients', input.patientId, caller.actor.practiceId, ['input', 'patientId']),
+      locate: (sql) => patientOwning(sql, 'patients', input.patientId, caller.actor.practiceId, ['input', 'patientId']),
       apply: async (_ledger, write) => {
         const serviceDate = checkCalendarDate(input.serviceDate, 'date of service', ['input', 'serviceDate']);
         if (isRefusal(serviceDate)) return serviceDate;

@@ -26,7 +26,7 @@ export function dataSourceOptions(database: Config['database'], role: 'writer' |
       type: 'postgres',
       url: database.url,
       migrationsTransactionMode: 'each',
-      extra: { max: Number(process.env.DATABASE_POOL_SIZE ?? 10), connectionTimeoutMillis: 5000, application_name: 'pr-ledger' },
+      extra: { max: Number(process.env.DATABASE_POOL_SIZE ?? 10), connectionTimeoutMillis: 15_000, application_name: 'pr-ledger' },
     };
   }
   if (database.path !== ':memory:') fs.mkdirSync(path.dirname(database.path), { recursive: true });

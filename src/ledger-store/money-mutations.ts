@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
-import type { Database, Transaction } from '../db/database';
+import type { Database, SqlRunner, Transaction } from '../db/database';
+import { KeyedQueue } from '../db/keyed-queue';
 import type { AuditCaller, AuditService } from '../audit/audit.service';
 import type { BalanceBus, BalanceEvent } from '../balances/balance-event';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency.entity';
@@ -16,8 +17,8 @@ export interface MoneyCommand<R extends MutationResult> {
   /** The input as received, without its idempotency key. */
   input: unknown;
   idempotencyKey?: string | null;
-  /** Finds the patient the command touches, in the caller's practice, or refuses. */
-  locate(tx: Transaction): Promise<string | Refusal>;
+  /** Finds the patient the command touches, in the caller's practice, or refuses. Rows never change patient. */
+  locate(sql: SqlRunner): Promise<string | Refusal>;
   /** Applies the rules to the locked patient's ledger and writes rows; a refusal rolls everything back. */
   apply(ledger: PatientLedger, write: LedgerWriter): Promise<R | Refusal>;
 }
@@ -58,8 +59,13 @@ export function fingerprint(operation: string, input: unknown): string {
  * Runs every money mutation the same way (DESIGN §2, §3): one transaction that locks the patient, rebuilds its ledger,
  * applies the rules, writes rows, checks the invariants on the result, raises the patient's version by one, stores the
  * idempotency key and the audit event; then, only after commit, publishes the new balance.
+ *
+ * Mutations of one patient first wait their turn in this process (no connection held), then take the patient's row
+ * lock, which orders them against other instances. A burst on one patient therefore never drains the connection pool.
  */
 export class MoneyMutations {
+  private readonly patientTurns = new KeyedQueue();
+
   constructor(
     private readonly db: Database,
     private readonly bus: BalanceBus,
@@ -75,49 +81,15 @@ export class MoneyMutations {
       key = cleaned;
     }
     const print = key ? fingerprint(command.operation, command.input) : '';
-    let published: BalanceEvent | null = null;
     try {
-      const outcome = await this.db.transaction(async (tx): Promise<MoneyOutcome<R>> => {
-        const earlier = key ? await this.replay<R>(tx, practiceId, key, command.operation, print) : null;
-        if (earlier) return earlier;
-        const patientId = await command.locate(tx);
+      let outcome = key ? await this.replay<R>(this.db, practiceId, key, command.operation, print) : null;
+      if (!outcome) {
+        const patientId = await command.locate(this.db);
         if (isRefusal(patientId)) throw new Refused(patientId);
-        if (!(await tx.lockPatient(practiceId, patientId))) throw new Refused(notFound('patient'));
-        // A concurrent request with the same key may have committed while this one waited for the lock.
-        const raced = key ? await this.replay<R>(tx, practiceId, key, command.operation, print) : null;
-        if (raced) return raced;
-
-        const before = await loadPatientLedger(tx, practiceId, patientId);
-        const now = new Date().toISOString();
-        const writer = new LedgerWriter(tx, practiceId, patientId, caller.actor.userId, now, before.version + 1);
-        const result = await command.apply(before, writer);
-        if (isRefusal(result)) throw new Refused(result);
-
-        const after = await loadPatientLedger(tx, practiceId, patientId);
-        const violations = ledgerViolations(after);
-        if (violations.length > 0) throw new LedgerInvariantError(`ledger invariant violated: ${violations.join(', ')}`);
-        const totals = ledgerBalance(after);
-        await tx.query(
-          `UPDATE patients SET version = ?, responsibility_cents = ?, paid_cents = ?, written_off_cents = ?, outstanding_cents = ?,
-             credit_cents = ?, balance_updated_at = ? WHERE id = ? AND practice_id = ?`,
-          [writer.version, totals.responsibilityCents, totals.paidCents, totals.writtenOffCents, totals.outstandingCents, totals.creditCents, now, patientId, practiceId],
-        );
-        if (key) {
-          await tx.manager.insert(IdempotencyKeyEntity, {
-            practiceId,
-            key,
-            operation: command.operation,
-            fingerprint: print,
-            patientId,
-            result: JSON.stringify(result),
-            createdAt: now,
-          });
-        }
-        await this.audit.recordIn(tx, caller, { operation: command.operation, outcome: 'ACCEPTED', patientId, entityIds: idsOf(result) });
-        published = { practiceId, patientId, version: writer.version, updatedAt: now, ...totals };
-        return { status: 'accepted', patientId, result };
-      });
-      if (published) this.bus.publish(published);
+        const committed = await this.patientTurns.run(patientId, () => this.db.transaction((tx) => this.commit(tx, caller, command, patientId, key, print)));
+        if (committed.event) this.bus.publish(committed.event);
+        outcome = committed.outcome;
+      }
       if (outcome.status === 'replayed') {
         await this.audit.record(caller, { operation: command.operation, outcome: 'ACCEPTED', code: 'IDEMPOTENT_REPLAY', patientId: outcome.patientId, entityIds: idsOf(outcome.result) });
       }
@@ -129,19 +101,59 @@ export class MoneyMutations {
     }
   }
 
+  /** The transaction of one money mutation on one patient; its balance event is returned to publish after commit. */
+  private async commit<R extends MutationResult>(
+    tx: Transaction,
+    caller: AuditCaller,
+    command: MoneyCommand<R>,
+    patientId: string,
+    key: string | null,
+    print: string,
+  ): Promise<{ outcome: MoneyOutcome<R>; event?: BalanceEvent }> {
+    const practiceId = caller.actor.practiceId;
+    if (!(await tx.lockPatient(practiceId, patientId))) throw new Refused(notFound('patient'));
+    // A request with the same key may have committed while this one waited for its turn.
+    const raced = key ? await this.replay<R>(tx, practiceId, key, command.operation, print) : null;
+    if (raced) return { outcome: raced };
+
+    const before = await loadPatientLedger(tx, practiceId, patientId);
+    const now = new Date().toISOString();
+    const writer = new LedgerWriter(tx, practiceId, patientId, caller.actor.userId, now, before.version + 1);
+    const result = await command.apply(before, writer);
+    if (isRefusal(result)) throw new Refused(result);
+
+    const after = await loadPatientLedger(tx, practiceId, patientId);
+    const violations = ledgerViolations(after);
+    if (violations.length > 0) throw new LedgerInvariantError(`ledger invariant violated: ${violations.join(', ')}`);
+    const totals = ledgerBalance(after);
+    await tx.query(
+      `UPDATE patients SET version = ?, responsibility_cents = ?, paid_cents = ?, written_off_cents = ?, outstanding_cents = ?,
+         credit_cents = ?, balance_updated_at = ? WHERE id = ? AND practice_id = ?`,
+      [writer.version, totals.responsibilityCents, totals.paidCents, totals.writtenOffCents, totals.outstandingCents, totals.creditCents, now, patientId, practiceId],
+    );
+    if (key) {
+      await tx.manager.insert(IdempotencyKeyEntity, { practiceId, key, operation: command.operation, fingerprint: print, patientId, result: JSON.stringify(result), createdAt: now });
+    }
+    await this.audit.recordIn(tx, caller, { operation: command.operation, outcome: 'ACCEPTED', patientId, entityIds: idsOf(result) });
+    return { outcome: { status: 'accepted', patientId, result }, event: { practiceId, patientId, version: writer.version, updatedAt: now, ...totals } };
+  }
+
   private async refuse<R extends MutationResult>(caller: AuditCaller, command: MoneyCommand<R>, why: Refusal): Promise<MoneyOutcome<R>> {
     await this.audit.record(caller, { operation: command.operation, outcome: 'REFUSED', code: why.code });
     return { status: 'refused', refusal: why };
   }
 
   private async replay<R extends MutationResult>(
-    tx: Transaction,
+    sql: SqlRunner,
     practiceId: string,
     key: string,
     operation: string,
     print: string,
   ): Promise<MoneyOutcome<R> | null> {
-    const stored = await tx.manager.findOne(IdempotencyKeyEntity, { where: { practiceId, key } });
+    const [stored] = await sql.query<{ operation: string; fingerprint: string; patient_id: string; result: string }>(
+      'SELECT operation, fingerprint, patient_id, result FROM idempotency_keys WHERE practice_id = ? AND key = ?',
+      [practiceId, key],
+    );
     if (!stored) return null;
     if (stored.operation !== operation || stored.fingerprint !== print) {
       throw new Refused(
@@ -152,7 +164,7 @@ export class MoneyMutations {
         ),
       );
     }
-    return { status: 'replayed', patientId: stored.patientId, result: JSON.parse(stored.result) as R };
+    return { status: 'replayed', patientId: stored.patient_id, result: JSON.parse(stored.result) as R };
   }
 }
 

@@ -49,7 +49,7 @@ export class PaymentService {
       operation: 'recordPayment',
       input: { ...input, purpose },
       idempotencyKey,
-      locate: (tx) => patientOwning(tx, 'patients', input.patientId, caller.actor.practiceId, ['input', 'patientId']),
+      locate: (sql) => patientOwning(sql, 'patients', input.patientId, caller.actor.practiceId, ['input', 'patientId']),
       apply: async (ledger, write) => {
         const receivedAt = input.receivedAt ? checkInstant(input.receivedAt, 'received date', ['input', 'receivedAt']) : write.now;
         if (isRefusal(receivedAt)) return receivedAt;
@@ -88,7 +88,7 @@ export class PaymentService {
       operation: 'refundPayment',
       input,
       idempotencyKey,
-      locate: (tx) => patientOwning(tx, 'payments', input.paymentId, caller.actor.practiceId, ['input', 'paymentId']),
+      locate: (sql) => patientOwning(sql, 'payments', input.paymentId, caller.actor.practiceId, ['input', 'paymentId']),
       apply: async (ledger, write) => {
         const payment = ledger.payments.get(input.paymentId);
         if (!payment) return notFound('payment', ['input', 'paymentId']);

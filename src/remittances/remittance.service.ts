@@ -26,7 +26,7 @@ export class RemittanceService {
       operation: 'recordRemittance',
       input,
       idempotencyKey,
-      locate: (tx) => patientOwning(tx, 'charges', input.chargeId, caller.actor.practiceId, ['input', 'chargeId']),
+      locate: (sql) => patientOwning(sql, 'charges', input.chargeId, caller.actor.practiceId, ['input', 'chargeId']),
       apply: async (ledger, write) => {
         const externalId = cleanText(input.remittanceId, { label: 'remittance id', field: ['input', 'remittanceId'] });
         if (isRefusal(externalId)) return externalId;

@@ -20,7 +20,7 @@ export class CancellationService {
       operation: 'cancelPR',
       input,
       idempotencyKey,
-      locate: (tx) => patientOwning(tx, 'responsibilities', input.responsibilityId, caller.actor.practiceId, ['input', 'responsibilityId']),
+      locate: (sql) => patientOwning(sql, 'responsibilities', input.responsibilityId, caller.actor.practiceId, ['input', 'responsibilityId']),
       apply: async (ledger, write) => {
         const line = ledger.lines.get(input.responsibilityId);
         if (!line) return notFound('PR line', ['input', 'responsibilityId']);

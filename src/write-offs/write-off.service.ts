@@ -41,7 +41,7 @@ export class WriteOffService {
       operation: 'writeOff',
       input,
       idempotencyKey,
-      locate: (tx) => patientOwning(tx, 'responsibilities', input.responsibilityId, caller.actor.practiceId, ['input', 'responsibilityId']),
+      locate: (sql) => patientOwning(sql, 'responsibilities', input.responsibilityId, caller.actor.practiceId, ['input', 'responsibilityId']),
       apply: async (ledger, write) => {
         const line = ledger.lines.get(input.responsibilityId);
         if (!line) return notFound('PR line', ['input', 'responsibilityId']);
@@ -63,7 +63,7 @@ export class WriteOffService {
       operation: 'removeWriteOff',
       input,
       idempotencyKey,
-      locate: (tx) => patientOwning(tx, 'write_offs', input.writeOffId, caller.actor.practiceId, ['input', 'writeOffId']),
+      locate: (sql) => patientOwning(sql, 'write_offs', input.writeOffId, caller.actor.practiceId, ['input', 'writeOffId']),
       apply: async (ledger, write) => {
         const writeOff = ledger.writeOffs.get(input.writeOffId);
         if (!writeOff) return notFound('write-off', ['input', 'writeOffId']);
