@@ -5,7 +5,8 @@
  */
 export class LatestWinsQueue<T> implements AsyncIterableIterator<T> {
   private readonly pending = new Map<string, T>();
-  private waiting: ((result: IteratorResult<T>) => void) | null = null;
+  /** Readers waiting for a value, first come first served (the iterator protocol allows several `next()` at once). */
+  private readonly waiting: ((result: IteratorResult<T>) => void)[] = [];
   private done = false;
 
   constructor(private readonly onClose: () => void) {}
@@ -13,13 +14,13 @@ export class LatestWinsQueue<T> implements AsyncIterableIterator<T> {
   /** Offers a value; ignored once closed. */
   offer(key: string, value: T): void {
     if (this.done) return;
-    if (this.waiting) {
-      const resolve = this.waiting;
-      this.waiting = null;
-      resolve({ value, done: false });
+    const reader = this.waiting.shift();
+    if (reader) {
+      reader({ value, done: false });
       return;
     }
-    this.pending.delete(key); // re-insert so the key moves to the back with its newest value
+    // A key with news already pending keeps its place and takes the newer value: moving it to the back would let
+    // keys that change often starve the others.
     this.pending.set(key, value);
   }
 
@@ -30,7 +31,7 @@ export class LatestWinsQueue<T> implements AsyncIterableIterator<T> {
       this.pending.delete(first.value[0]);
       return Promise.resolve({ value: first.value[1], done: false });
     }
-    return new Promise((resolve) => (this.waiting = resolve));
+    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   return(): Promise<IteratorResult<T>> {
@@ -47,8 +48,7 @@ export class LatestWinsQueue<T> implements AsyncIterableIterator<T> {
     if (this.done) return;
     this.done = true;
     this.pending.clear();
-    this.waiting?.({ value: undefined, done: true });
-    this.waiting = null;
+    for (const reader of this.waiting.splice(0)) reader({ value: undefined, done: true });
     this.onClose();
   }
 
