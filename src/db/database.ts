@@ -1,4 +1,4 @@
-import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { DataSource, EntityManager, MigrationExecutor, QueryFailedError, QueryRunner } from 'typeorm';
 import type { Config } from '../config';
 import { dataSourceOptions, DatabaseKind } from './data-source';
 import { pendingSchemaChanges } from './schema-diff';
@@ -31,6 +31,36 @@ export function isConnectionError(error: unknown): boolean {
   const code = driver?.code;
   if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
   return error instanceof Error && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(error.message);
+}
+
+/** Any fixed 64-bit key: the PostgreSQL advisory lock that lets one process at a time run the migrations. */
+const MIGRATION_LOCK_KEY = 7_428_151_002;
+
+/**
+ * Applies pending migrations. On PostgreSQL several instances (or `npm run migrate` and an instance) may start at
+ * once: TypeORM takes no lock of its own, so the second would try to create the same tables. Each takes a session
+ * advisory lock first and runs the migrations on that same connection (so a pool of one cannot deadlock); the others
+ * wait, then find nothing pending.
+ */
+async function runMigrations(dataSource: DataSource, kind: DatabaseKind): Promise<void> {
+  if (kind !== 'postgres') {
+    await dataSource.runMigrations({ transaction: 'each' });
+    return;
+  }
+  const runner = dataSource.createQueryRunner();
+  try {
+    await runner.connect();
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      const executor = new MigrationExecutor(dataSource, runner);
+      executor.transaction = 'each';
+      await executor.executePendingMigrations();
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    }
+  } finally {
+    await runner.release();
+  }
 }
 
 const RETRYABLE_PG_CODES = new Set(['40001', '40P01', '23505']);
@@ -74,7 +104,7 @@ export class Database implements SqlRunner {
         // FULL: an acknowledged payment is on disk before the response leaves.
         await writer.query('PRAGMA synchronous = FULL');
       }
-      if (options.migrate) await writer.runMigrations({ transaction: 'each' });
+      if (options.migrate) await runMigrations(writer, database.kind);
       else if (await writer.showMigrations()) throw new Error('The database has pending migrations: run `npm run migrate` first.');
       let reader = writer;
       if (database.kind === 'sqlite' && database.path !== ':memory:') {
@@ -155,7 +185,8 @@ export class Database implements SqlRunner {
     const runner = this.writer.createQueryRunner();
     try {
       await runner.connect();
-      await runner.startTransaction();
+      if (this.kind === 'sqlite') await beginImmediate(runner);
+      else await runner.startTransaction();
     } catch (error) {
       await runner.release().catch(() => undefined);
       throw new DatabaseUnavailableError(error);
@@ -180,5 +211,33 @@ export class Database implements SqlRunner {
     } finally {
       if (kind === 'postgres') await runner.release();
     }
+  }
+}
+
+/**
+ * Starts a SQLite transaction with `BEGIN IMMEDIATE` instead of TypeORM's deferred `BEGIN TRANSACTION`, keeping
+ * TypeORM's own bookkeeping (depth, savepoints, events). A deferred transaction reads first and takes the write lock
+ * only at its first write; if another connection to the file (a second instance or process) wrote in between, that
+ * upgrade fails at once with SQLITE_BUSY, without waiting for busy_timeout (research/reliability.md §0.3, §2).
+ * IMMEDIATE takes the write lock up front and waits for it.
+ */
+async function beginImmediate(runner: QueryRunner): Promise<void> {
+  const query = runner.query;
+  let rewritten = false;
+  runner.query = ((sql: string, ...rest: unknown[]) => {
+    if (sql === 'BEGIN TRANSACTION') {
+      rewritten = true;
+      sql = 'BEGIN IMMEDIATE TRANSACTION';
+    }
+    return query.call(runner, sql, ...(rest as []));
+  }) as QueryRunner['query'];
+  try {
+    await runner.startTransaction();
+  } finally {
+    runner.query = query;
+  }
+  if (!rewritten) {
+    await runner.rollbackTransaction();
+    throw new Error('TypeORM did not open the SQLite transaction with BEGIN TRANSACTION; BEGIN IMMEDIATE needs a new hook.');
   }
 }
