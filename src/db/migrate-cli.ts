@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import path from 'node:path';
 import { loadConfig, loadDotEnv } from '../config';
-import { Database } from './database';
+import { Database, DatabaseUnavailableError } from './database';
 
 async function main(): Promise<void> {
   loadDotEnv(path.resolve('.env'));
@@ -12,6 +12,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  console.error(`migration failed: ${error instanceof Error ? error.message : error}`);
+  const message =
+    error instanceof DatabaseUnavailableError
+      ? `Cannot reach the database: ${(error.cause as Error)?.message || 'unknown reason'}. Check DATABASE_URL.`
+      : error instanceof Error
+        ? error.message
+        : String(error);
+  console.error(`migration failed: ${message}`);
   process.exit(1);
 });
