@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema, PubSub } from 'type-graphql';
-import { rootFieldGuard } from './graphql/authorize';
+import { guardRootFields } from './graphql/authorize';
 import { MutationRateLimiter } from './graphql/rate-limit';
 import { PatientResolver } from './patients/patient.resolver';
 import { ChargeResolver } from './charges/charge.resolver';
@@ -31,13 +31,13 @@ const noTopicPubSub: PubSub = {
 };
 
 /** The schema; `limiter` is the per-caller mutation rate limit (none when printing the schema). */
-export function buildAppSchema(limiter = new MutationRateLimiter(0)): Promise<GraphQLSchema> {
-  return buildSchema({
+export async function buildAppSchema(limiter = new MutationRateLimiter(0)): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
     resolvers: [PatientResolver, ChargeResolver, ResponsibilityResolver, WriteOffResolver, PaymentResolver, AllocationResolver, RemittanceResolver, BalanceResolver, AuditResolver],
-    globalMiddlewares: [rootFieldGuard(limiter)],
     pubSub: noTopicPubSub,
     validate: false,
   });
+  return guardRootFields(schema, limiter);
 }
 
 /** The SDL committed as schema/schema.graphql: sorted, so diffs show real changes. */

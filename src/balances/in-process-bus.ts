@@ -4,8 +4,11 @@ import { BalanceBus, BalanceEvent } from './balance-event';
 export class InProcessBalanceBus implements BalanceBus {
   private readonly listeners = new Map<string, Set<(event: BalanceEvent) => void>>();
 
+  /** Delivers on the next turn of the event loop, so the mutation's own HTTP answer is not held up by the fan-out. */
   publish(event: BalanceEvent): void {
-    for (const listener of this.listeners.get(event.practiceId) ?? []) listener(event);
+    setImmediate(() => {
+      for (const listener of this.listeners.get(event.practiceId) ?? []) listener(event);
+    });
   }
 
   listen(practiceId: string, listener: (event: BalanceEvent) => void): () => void {

@@ -1,4 +1,4 @@
-import type { MiddlewareFn } from 'type-graphql';
+import { GraphQLSchema, defaultFieldResolver } from 'graphql';
 import { operationAllowed } from '../auth/roles';
 import type { AuditEntry } from '../audit/audit.service';
 import type { RequestContext } from './context';
@@ -26,17 +26,26 @@ export function readAuditEntry(operation: string, result: unknown): AuditEntry {
 const UNAUDITED_QUERIES = new Set(['writeOffReasons']);
 
 /**
- * Guards every root field on both transports: the role check, the per-caller mutation rate limit, and noting what
- * each query read so the request's audit events can be written before its response leaves.
+ * Guards every query and mutation root field, on both transports: the role check, the per-caller mutation rate limit,
+ * and noting what each query read so the request's audit events are written before its response leaves.
+ * Wrapping only the root fields keeps nested fields free of any per-field cost. (Subscriptions check their role in
+ * their own `subscribe`, which runs once per subscription.)
  */
-export function rootFieldGuard(limiter: MutationRateLimiter): MiddlewareFn<RequestContext> {
-  return async ({ info, context }, next) => {
-    const parent = info.parentType.name;
-    if (parent !== 'Query' && parent !== 'Mutation' && parent !== 'Subscription') return next();
-    requireOperation(context, `${parent}.${info.fieldName}`);
-    if (parent === 'Mutation') limiter.take(`${context.actor.practiceId}\n${context.actor.userId}`);
-    const result = await next();
-    if (parent === 'Query' && !UNAUDITED_QUERIES.has(info.fieldName)) context.reads.push(readAuditEntry(info.fieldName, result));
-    return result;
-  };
+export function guardRootFields(schema: GraphQLSchema, limiter: MutationRateLimiter): GraphQLSchema {
+  for (const type of [schema.getQueryType(), schema.getMutationType()]) {
+    if (!type) continue;
+    for (const field of Object.values(type.getFields())) {
+      const resolve = field.resolve ?? defaultFieldResolver;
+      const operation = `${type.name}.${field.name}`;
+      const audited = type.name === 'Query' && !UNAUDITED_QUERIES.has(field.name);
+      field.resolve = async (source, args, context: RequestContext, info) => {
+        requireOperation(context, operation);
+        if (type.name === 'Mutation') limiter.take(`${context.actor.practiceId}\n${context.actor.userId}`);
+        const result = await resolve(source, args, context, info);
+        if (audited) context.reads.push(readAuditEntry(field.name, result));
+        return result;
+      };
+    }
+  }
+  return schema;
 }

@@ -15,7 +15,21 @@ export interface RequestContext {
 }
 
 export function createRequestContext(services: Services, actor: Actor, requestId: string, transport: RequestContext['transport']): RequestContext {
-  return { actor, requestId, transport, services, loaders: createLoaders(services.reader, actor.practiceId), reads: [] };
+  // Made on first use: a subscription's context lives as long as the subscription and rarely needs loaders.
+  let loaders: Loaders | null = null;
+  return {
+    actor,
+    requestId,
+    transport,
+    services,
+    reads: [],
+    get loaders() {
+      return (loaders ??= createLoaders(services.reader, actor.practiceId));
+    },
+    set loaders(fresh: Loaders) {
+      loaders = fresh;
+    },
+  };
 }
 
 /** After a mutation commits, what this request read before is stale: start over with empty loaders. */
