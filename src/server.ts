@@ -6,7 +6,7 @@ import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import { DocumentNode, GraphQLError, GraphQLFormattedError, GraphQLSchema, getVariableValues, parse } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config';
 import { Database } from './db/database';
@@ -18,7 +18,7 @@ import { serviceUnavailable, unauthenticated } from './graphql/errors';
 import { maskError } from './server-errors';
 import { buildAppSchema } from './schema';
 import { MutationRateLimiter } from './graphql/rate-limit';
-import { QUERY_LIMITS, queryLimitsRule } from './graphql/limits';
+import { QUERY_LIMITS, documentSizeError, queryLimitsRule } from './graphql/limits';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createBalanceBus } from './balances/create-bus';
 import { attachSubscriptions } from './balances/websocket';
@@ -41,29 +41,92 @@ function requestIdOf(req: Request): string {
   return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : crypto.randomUUID();
 }
 
-/** One line per GraphQL request: id, operation name, caller, duration, outcome. Never variables or results. */
-function requestLogPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
+const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
+
+/**
+ * Refuses, before Apollo validates it, a document whose validation alone would be costly (see documentSizeError):
+ * the same check WebSocket makes between parsing and validating. A document that does not parse is left to Apollo.
+ */
+function refuseCostlyDocument(req: Request): void {
+  const query = req.method === 'GET' ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
+  if (typeof query !== 'string') return;
+  let document: DocumentNode;
+  try {
+    document = parse(query, { maxTokens: QUERY_LIMITS.maxTokens });
+  } catch {
+    return;
+  }
+  const error = documentSizeError(document);
+  if (error) throw new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+}
+
+/** What one HTTP request's log line says; filled in as the request goes (caller, GraphQL outcome). */
+interface RequestLog {
+  requestId: string;
+  started: bigint;
+  actor?: Actor;
+  operationName?: string | null;
+  codes?: string[];
+}
+
+/**
+ * One line per HTTP request to /graphql, whatever ends it (an answer, a refused token, CSRF, a body too large or not
+ * JSON): request id, operation name, caller, duration, status, outcome. Never variables, results or headers.
+ */
+function requestLogMiddleware(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const log: RequestLog = { requestId: requestIdOf(req), started: process.hrtime.bigint() };
+    res.locals.requestLog = log;
+    res.setHeader('x-request-id', log.requestId);
+    res.once('close', () => {
+      const given = (req.body as { operationName?: unknown } | undefined)?.operationName;
+      const operationName = log.operationName ?? (typeof given === 'string' && OPERATION_NAME.test(given) ? given : null);
+      const codes = log.codes ?? (res.statusCode >= 400 ? [res.statusCode === 401 ? 'UNAUTHENTICATED' : res.statusCode >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST'] : []);
+      logger.log('info', 'graphql_request', {
+        requestId: log.requestId,
+        transport: 'http',
+        operationName,
+        actor: log.actor?.userId ?? null,
+        role: log.actor?.role ?? null,
+        practiceId: log.actor?.practiceId ?? null,
+        durationMs: Number(process.hrtime.bigint() - log.started) / 1e6,
+        status: res.statusCode,
+        outcome: codes.length ? 'error' : 'ok',
+        errorCodes: codes.length ? [...new Set(codes)] : undefined,
+      });
+    });
+    next();
+  };
+}
+
+/**
+ * Writes the audit events of what a request read, and notes its outcome for the request's log line. Refuses
+ * subscriptions over HTTP (they live on the WebSocket): executed as a query they would fail as an internal error.
+ */
+function requestOutcomePlugin(): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart({ contextValue }) {
-      const started = process.hrtime.bigint();
       return {
+        async didResolveOperation({ operation, request, schema }) {
+          if (operation?.operation !== 'subscription') return;
+          // Bad variables first, as over WebSocket; then the transport.
+          const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}, { maxErrors: 1 });
+          const [invalid] = coerced.errors ?? [];
+          if (invalid) throw new GraphQLError(invalid.message, { nodes: invalid.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+          throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) at this same URL, not over HTTP.', {
+            extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+          });
+        },
         async willSendResponse({ response, operationName, errors }) {
           // What the request read goes into the audit trail before the response leaves.
           await contextValue.services.audit.recordReads(contextValue, contextValue.reads);
           contextValue.reads = [];
           const body = response.body.kind === 'single' ? response.body.singleResult : null;
-          const codes = (errors ?? body?.errors ?? []).map((e) => String((e as GraphQLFormattedError).extensions?.code ?? 'ERROR'));
-          logger.log('info', 'graphql_request', {
-            requestId: contextValue.requestId,
-            transport: 'http',
-            operationName: operationName ?? null,
-            actor: contextValue.actor.userId,
-            role: contextValue.actor.role,
-            practiceId: contextValue.actor.practiceId,
-            durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-            outcome: codes.length ? 'error' : 'ok',
-            errorCodes: codes.length ? [...new Set(codes)] : undefined,
-          });
+          const log = (contextValue as RequestContext & { requestLog?: RequestLog }).requestLog;
+          if (log) {
+            log.operationName = operationName && OPERATION_NAME.test(operationName) ? operationName : null;
+            log.codes = (body?.errors ?? errors ?? []).map((e) => String((e as GraphQLFormattedError).extensions?.code ?? 'ERROR'));
+          }
         },
       };
     },
@@ -103,7 +166,7 @@ export async function startServer(config: Config, options: { logger?: Logger; sc
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 64 * 1024 });
-  const subscriptions = attachSubscriptions(wsServer, { schema, services, authenticate, logger, validationRules });
+  const subscriptions = attachSubscriptions(wsServer, { schema, services, authenticate, logger, validationRules, hideSchemaDetails: config.isProduction });
 
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -113,12 +176,12 @@ export async function startServer(config: Config, options: { logger?: Logger; sc
     csrfPrevention: true,
     validationRules,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
-    formatError: (formatted, error) => maskError(formatted, error, logger),
+    formatError: (formatted, error) => maskError(formatted, error, logger, { hideSchemaDetails: config.isProduction }),
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
       { async serverWillStart() { return { drainServer: () => subscriptions.dispose() }; } },
-      requestLogPlugin(logger),
+      requestOutcomePlugin(),
       ...(config.isProduction ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });
@@ -134,11 +197,16 @@ export async function startServer(config: Config, options: { logger?: Logger; sc
   });
   app.use(
     '/graphql',
+    requestLogMiddleware(logger),
     express.json({ limit: MAX_BODY_BYTES }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => {
+      context: async ({ req, res }) => {
+        const log = res.locals.requestLog as RequestLog;
         const actor = await authenticate(req.headers.authorization);
-        return createRequestContext(services, actor, requestIdOf(req), 'http');
+        log.actor = actor;
+        refuseCostlyDocument(req);
+        // Object.assign, not a spread: the context's loaders are a lazy accessor.
+        return Object.assign(createRequestContext(services, actor, log.requestId, 'http'), { requestLog: log });
       },
     }),
   );

@@ -1,12 +1,12 @@
 import crypto from 'node:crypto';
-import { GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, validate, specifiedRules, ExecutionResult, DocumentNode, ValidationRule } from 'graphql';
+import { GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, validate, specifiedRules, ExecutionResult, DocumentNode, ValidationRule, getOperationAST, Kind } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
 import type { Actor } from '../auth/actor';
 import type { Services } from '../services';
-import { createRequestContext } from '../graphql/context';
+import { createRequestContext, RequestContext } from '../graphql/context';
 import { maskError } from '../server-errors';
-import { QUERY_LIMITS } from '../graphql/limits';
+import { QUERY_LIMITS, documentSizeError } from '../graphql/limits';
 import type { Logger } from '../logger';
 
 export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 20;
@@ -15,9 +15,19 @@ export const CLOSE_FORBIDDEN = 4403;
 
 interface ConnectionState {
   actor?: Actor;
-  subscriptions: number;
   expiry?: NodeJS.Timeout;
+  /** Operations in flight, for the log line each gets when it ends. */
+  operations: Map<string, OperationLog>;
 }
+
+interface OperationLog {
+  requestId: string;
+  operationName: string | null;
+  started: bigint;
+  codes: Set<string>;
+}
+
+const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
 
 type Extra = { state?: ConnectionState };
 
@@ -28,10 +38,25 @@ export interface SubscriptionOptions {
   logger: Logger;
   /** Rules beyond the standard ones: the same as HTTP's. */
   validationRules?: ValidationRule[];
+  /** Production: no "Did you mean …?" schema hints in error messages (as over HTTP). */
+  hideSchemaDetails?: boolean;
+}
+
+/** A variable that does not fit its definition is the caller's mistake (BAD_USER_INPUT, as over HTTP). */
+function isBadVariable(error: GraphQLError): boolean {
+  return error.nodes?.length === 1 && error.nodes[0].kind === Kind.VARIABLE_DEFINITION;
 }
 
 function withCode(error: GraphQLError, code: string): GraphQLError {
-  return new GraphQLError(error.message, { nodes: error.nodes, extensions: { code } });
+  // Keeps the cause, so masking can still tell a database outage (SERVICE_UNAVAILABLE) and logs what really failed.
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    // A syntax error has a source position instead of nodes: keep it, so its locations read as over HTTP.
+    source: error.nodes ? undefined : error.source,
+    positions: error.nodes ? undefined : error.positions,
+    originalError: error.originalError,
+    extensions: { code },
+  });
 }
 
 /**
@@ -43,9 +68,32 @@ export function attachSubscriptions(wsServer: WebSocketServer, options: Subscrip
   const { schema, services, authenticate, logger } = options;
   const format = (errors: readonly GraphQLError[]): GraphQLFormattedError[] =>
     errors.map((error) => {
-      const source = error.originalError instanceof GraphQLError ? error.originalError : error;
-      return maskError(source.toJSON(), source, logger);
+      // A located error (a resolver's, with path and locations) speaks for itself, as over HTTP; graphql-ws's own
+      // wrapper of an error that ended a stream carries neither, so its cause does.
+      let source = error.originalError instanceof GraphQLError && !error.path && !error.locations ? error.originalError : error;
+      if (!source.extensions?.code && isBadVariable(source)) source = withCode(source, 'BAD_USER_INPUT');
+      return maskError(source.toJSON(), source, logger, { hideSchemaDetails: options.hideSchemaDetails });
     });
+  /** One line per operation, like HTTP's per request: id, operation name, caller, duration, outcome. Never variables. */
+  const finish = (state: ConnectionState | undefined, id: string) => {
+    const operation = state?.operations.get(id);
+    if (!state || !operation) return;
+    state.operations.delete(id);
+    logger.log('info', 'graphql_request', {
+      requestId: operation.requestId,
+      transport: 'ws',
+      operationName: operation.operationName,
+      actor: state.actor?.userId ?? null,
+      role: state.actor?.role ?? null,
+      practiceId: state.actor?.practiceId ?? null,
+      durationMs: Number(process.hrtime.bigint() - operation.started) / 1e6,
+      outcome: operation.codes.size ? 'error' : 'ok',
+      errorCodes: operation.codes.size ? [...operation.codes] : undefined,
+    });
+  };
+  const noteCodes = (state: ConnectionState | undefined, id: string, errors: readonly GraphQLFormattedError[]) => {
+    for (const error of errors) state?.operations.get(id)?.codes.add(String(error.extensions?.code ?? 'ERROR'));
+  };
   const server = useServer<Record<string, unknown> | undefined, Extra>(
     {
       connectionInitWaitTimeout: 3000,
@@ -53,7 +101,7 @@ export function attachSubscriptions(wsServer: WebSocketServer, options: Subscrip
         const params = ctx.connectionParams ?? {};
         try {
           const actor = await authenticate(params.authorization ?? params.Authorization);
-          const state: ConnectionState = { actor, subscriptions: 0 };
+          const state: ConnectionState = { actor, operations: new Map() };
           const remaining = actor.expiresAt * 1000 - Date.now();
           // An expiring token ends its subscriptions: the client must reconnect with a fresh one.
           state.expiry = setTimeout(() => ctx.extra.socket.close(CLOSE_FORBIDDEN, 'Forbidden: token expired'), Math.min(Math.max(remaining, 0), 2 ** 31 - 1));
@@ -64,9 +112,14 @@ export function attachSubscriptions(wsServer: WebSocketServer, options: Subscrip
           return false;
         }
       },
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: (ctx, id, payload) => {
         const state = ctx.extra.state!;
-        if (state.subscriptions >= MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+        const requestId = crypto.randomUUID();
+        const operationName = typeof payload.operationName === 'string' && OPERATION_NAME.test(payload.operationName) ? payload.operationName : null;
+        state.operations.set(id, { requestId, operationName, started: process.hrtime.bigint(), codes: new Set() });
+        // Counted from graphql-ws's own table of the connection's operations (this one included): an id leaves it the
+        // moment the client completes it or it ends, so a slot is free again before the client's next message.
+        if (Object.keys(ctx.subscriptions).length > MAX_SUBSCRIPTIONS_PER_CONNECTION) {
           return [new GraphQLError(`At most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection.`, { extensions: { code: 'BAD_REQUEST' } })];
         }
         let document: DocumentNode;
@@ -75,39 +128,78 @@ export function attachSubscriptions(wsServer: WebSocketServer, options: Subscrip
         } catch (error) {
           return [withCode(error instanceof GraphQLError ? error : new GraphQLError('Syntax error'), 'GRAPHQL_PARSE_FAILED')];
         }
+        const tooCostly = documentSizeError(document);
+        if (tooCostly) return [withCode(tooCostly, 'GRAPHQL_VALIDATION_FAILED')];
         const errors = validate(schema, document, [...specifiedRules, ...(options.validationRules ?? [])]);
         if (errors.length > 0) return errors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
-        state.subscriptions += 1;
+        // Resolved here, as over HTTP (OPERATION_RESOLUTION_FAILURE): graphql-ws would fail it later without a code.
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation) {
+          const message = payload.operationName
+            ? `Unknown operation named "${payload.operationName}".`
+            : 'Must provide operation name if query contains multiple operations.';
+          return [new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })];
+        }
+        // The log line names the operation even when the client did not send its name (as Apollo does over HTTP).
+        const logged = state.operations.get(id);
+        if (logged) logged.operationName = operation.name && OPERATION_NAME.test(operation.name.value) ? operation.name.value : null;
         return {
           schema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: createRequestContext(services, state.actor!, crypto.randomUUID(), 'ws'),
+          contextValue: createRequestContext(services, state.actor!, requestId, 'ws'),
         };
       },
-      onOperation: (_ctx, _id, _payload, _args, result) => {
+      onOperation: (_ctx, _id, _payload, args, result) => {
         // A subscription that could not start (unknown patient, FORBIDDEN, bad variables) ends with an error message.
+        // Queries and mutations answer with `next`, like HTTP's body: data and errors side by side, nothing dropped.
         const failed = result as ExecutionResult;
-        if (!(Symbol.asyncIterator in Object(result)) && failed.errors?.length) {
+        const isSubscription = getOperationAST(args.document, args.operationName)?.operation === 'subscription';
+        if (isSubscription && !(Symbol.asyncIterator in Object(result)) && failed.errors?.length) {
           const [first] = failed.errors;
-          const error = first.extensions?.code ? first : withCode(first, first.originalError ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT');
+          // Variables that do not fit their definitions are the caller's mistake (BAD_USER_INPUT, as over HTTP), even when
+          // a scalar's parser is the original error; anything else without a code is ours.
+          const badVariable = isBadVariable(first);
+          const error = first.extensions?.code ? first : withCode(first, badVariable ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR');
           return {
             [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }),
           } as AsyncIterable<ExecutionResult>;
         }
         return undefined;
       },
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors) } : result),
-      onError: (_ctx, _id, _payload, errors) => format(errors),
-      onComplete: (ctx) => {
-        if (ctx.extra.state) ctx.extra.state.subscriptions -= 1;
+      onNext: async (ctx, id, _payload, args, result) => {
+        // What a query read goes into the audit trail before its result leaves, as over HTTP.
+        const context = args.contextValue as RequestContext;
+        if (context.reads.length > 0) {
+          const reads = context.reads;
+          context.reads = [];
+          await services.audit.recordReads(context, reads);
+        }
+        if (!result.errors) return result;
+        const errors = format(result.errors);
+        noteCodes(ctx.extra.state, id, errors);
+        return { ...result, errors };
       },
+      onError: (ctx, id, _payload, errors) => {
+        const formatted = format(errors);
+        noteCodes(ctx.extra.state, id, formatted);
+        finish(ctx.extra.state, id);
+        return formatted;
+      },
+      onComplete: (ctx, id) => finish(ctx.extra.state, id),
       onClose: (ctx) => {
         clearTimeout(ctx.extra.state?.expiry);
+        for (const id of [...(ctx.extra.state?.operations.keys() ?? [])]) finish(ctx.extra.state, id);
       },
     },
     wsServer,
   );
+  // A socket error (a frame over maxPayload, a broken frame) already closes the socket (1009, 1002); graphql-ws would
+  // also print it unstructured to stderr, which any client could repeat at will. Log it as one JSON line instead.
+  wsServer.on('connection', (socket) => {
+    socket.removeAllListeners('error');
+    socket.on('error', (error: Error & { code?: string }) => logger.log('warn', 'ws_socket_error', { errorCode: error.code ?? error.constructor.name }));
+  });
   return { dispose: () => server.dispose() as Promise<void> };
 }

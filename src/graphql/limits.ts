@@ -1,5 +1,6 @@
 import {
   ASTNode,
+  DocumentNode,
   FragmentDefinitionNode,
   GraphQLError,
   GraphQLNamedType,
@@ -14,6 +15,8 @@ import {
   isInterfaceType,
   Kind,
   valueFromASTUntyped,
+  visit,
+  BREAK,
 } from 'graphql';
 
 /**
@@ -30,6 +33,14 @@ export const QUERY_LIMITS = {
   /** Lists without `first` (a charge's lines, a line's write-offs) are assumed this long. */
   assumedListSize: 5,
   maxTokens: 5_000,
+  /** Field selections in the whole document (each written field once; fragments are not expanded). */
+  maxFields: 500,
+  /**
+   * Selections with the same response name in one selection set, inline fragments and spreads included. graphql-js's
+   * OverlappingFieldsCanBeMergedRule compares them pairwise: a few hundred repeats of one field (well inside the token
+   * limit) cost seconds of CPU. This is checked before validation, on HTTP and WebSocket alike.
+   */
+  maxSameResponseName: 10,
 } as const;
 
 function tooComplex(message: string, node: ASTNode): GraphQLError {
@@ -42,13 +53,17 @@ interface Measure {
   aliases: number;
 }
 
-function measure(
-  context: ValidationContext,
-  fragments: Record<string, FragmentDefinitionNode>,
-  selectionSet: SelectionSetNode,
-  parent: GraphQLNamedType | undefined,
-  level: number,
-): Measure {
+interface Walk {
+  context: ValidationContext;
+  fragments: Record<string, FragmentDefinitionNode>;
+  /** A fragment's measure at a level, computed once: spreads of spreads would otherwise double with every level. */
+  memo: Map<string, Measure>;
+  /** Fragments being expanded on the current path: a cycle stops here (NoFragmentCyclesRule reports it). */
+  path: Set<string>;
+}
+
+function measure(walk: Walk, selectionSet: SelectionSetNode, parent: GraphQLNamedType | undefined, level: number): Measure {
+  const { context, fragments } = walk;
   const total: Measure = { depth: level, cost: 0, aliases: 0 };
   if (level > QUERY_LIMITS.maxDepth + 1) return total; // deep enough to refuse; stop walking (also ends fragment cycles)
   for (const selection of selectionSet.selections) {
@@ -69,15 +84,25 @@ function measure(
       }
       total.cost += 1;
       if (selection.selectionSet) {
-        const child = measure(context, fragments, selection.selectionSet, type ? getNamedType(type) : undefined, level + 1);
+        const child = measure(walk, selection.selectionSet, type ? getNamedType(type) : undefined, level + 1);
         inner = { depth: child.depth, cost: child.cost * multiplier, aliases: child.aliases };
       }
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
       const type = selection.typeCondition ? context.getSchema().getType(selection.typeCondition.name.value) ?? parent : parent;
-      inner = measure(context, fragments, selection.selectionSet, type, level);
+      inner = measure(walk, selection.selectionSet, type, level);
     } else {
-      const fragment = fragments[selection.name.value];
-      if (fragment) inner = measure(context, fragments, fragment.selectionSet, context.getSchema().getType(fragment.typeCondition.name.value) ?? undefined, level);
+      const name = selection.name.value;
+      const fragment = fragments[name];
+      const key = `${name}@${level}`;
+      if (fragment && !walk.path.has(name)) {
+        inner = walk.memo.get(key) ?? null;
+        if (!inner) {
+          walk.path.add(name);
+          inner = measure(walk, fragment.selectionSet, context.getSchema().getType(fragment.typeCondition.name.value) ?? undefined, level);
+          walk.path.delete(name);
+          walk.memo.set(key, inner);
+        }
+      }
     }
     if (inner) {
       total.depth = Math.max(total.depth, inner.depth);
@@ -98,7 +123,7 @@ export const queryLimitsRule: ValidationRule = (context) => ({
         .map((d) => [d.name.value, d]),
     );
     const root = context.getSchema().getRootType(operation.operation) ?? undefined;
-    const { depth, cost, aliases } = measure(context, fragments, operation.selectionSet, root, 0);
+    const { depth, cost, aliases } = measure({ context, fragments, memo: new Map(), path: new Set() }, operation.selectionSet, root, 0);
     if (depth > QUERY_LIMITS.maxDepth) context.reportError(tooComplex(`The query is nested too deeply: at most ${QUERY_LIMITS.maxDepth} levels.`, operation));
     if (aliases > QUERY_LIMITS.maxAliases) context.reportError(tooComplex(`The query uses too many aliases: at most ${QUERY_LIMITS.maxAliases}.`, operation));
     if (cost > QUERY_LIMITS.maxCost) {
@@ -106,3 +131,45 @@ export const queryLimitsRule: ValidationRule = (context) => ({
     }
   },
 });
+
+/**
+ * Checks a parsed document before it is validated: too many fields, or one response name repeated too often in a
+ * selection set, would make validation itself expensive. Null when the document may be validated.
+ */
+export function documentSizeError(document: DocumentNode): GraphQLError | null {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  let fields = 0;
+  visit(document, { Field: () => void (fields += 1) });
+  if (fields > QUERY_LIMITS.maxFields) return tooComplex(`The query selects too many fields: at most ${QUERY_LIMITS.maxFields}.`, document);
+  // Response names of one selection set, through inline fragments and (each once) named fragments.
+  const count = (set: SelectionSetNode, counts: Map<string, number>, spread: Set<string>): string | null => {
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) {
+        const name = selection.alias?.value ?? selection.name.value;
+        const n = (counts.get(name) ?? 0) + 1;
+        counts.set(name, n);
+        if (n > QUERY_LIMITS.maxSameResponseName) return name;
+      } else {
+        const inner = selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet : spread.has(selection.name.value) ? null : fragments.get(selection.name.value)?.selectionSet;
+        if (selection.kind === Kind.FRAGMENT_SPREAD) spread.add(selection.name.value);
+        const found = inner ? count(inner, counts, spread) : null;
+        if (found) return found;
+      }
+    }
+    return null;
+  };
+  let repeated: SelectionSetNode | null = null;
+  visit(document, {
+    SelectionSet(set) {
+      if (count(set, new Map(), new Set())) {
+        repeated = set;
+        return BREAK;
+      }
+      return undefined;
+    },
+  });
+  return repeated
+    ? tooComplex(`The query repeats a field too often in one selection: at most ${QUERY_LIMITS.maxSameResponseName} times.`, repeated)
+    : null;
+}
