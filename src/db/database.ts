@@ -66,6 +66,16 @@ async function runMigrations(dataSource: DataSource, kind: DatabaseKind): Promis
 const RETRYABLE_PG_CODES = new Set(['40001', '40P01', '23505']);
 const MAX_ATTEMPTS = 5;
 
+/**
+ * PostgreSQL text cannot hold NUL, and a parameter with one fails the whole statement. Nothing stored ever contains
+ * control characters (free text is checked first), so a NUL can only come from a lookup by a bogus id or search:
+ * replacing it keeps that lookup an honest "not found" instead of an error.
+ */
+function pgSafe(kind: DatabaseKind, params: unknown[]): unknown[] {
+  if (kind !== 'postgres') return params;
+  return params.map((p) => (typeof p === 'string' && p.includes('\u0000') ? p.replace(/\u0000/g, '\uFFFD') : p));
+}
+
 function toPositional(kind: DatabaseKind, sql: string): string {
   if (kind === 'sqlite') return sql;
   let n = 0;
@@ -125,7 +135,7 @@ export class Database implements SqlRunner {
   }
 
   query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return this.reader.query(toPositional(this.kind, sql), params);
+    return this.reader.query(toPositional(this.kind, sql), pgSafe(this.kind, params));
   }
 
   async pragma(name: string): Promise<unknown> {
@@ -194,7 +204,7 @@ export class Database implements SqlRunner {
     const kind = this.kind;
     const tx: Transaction = {
       manager: runner.manager,
-      query: (sql, params = []) => runner.query(toPositional(kind, sql), params),
+      query: (sql, params = []) => runner.query(toPositional(kind, sql), pgSafe(kind, params)),
       async lockPatient(practiceId, patientId) {
         const lock = kind === 'postgres' ? ' FOR UPDATE' : '';
         const rows = await runner.query(toPositional(kind, `SELECT id FROM patients WHERE id = ? AND practice_id = ?${lock}`), [patientId, practiceId]);

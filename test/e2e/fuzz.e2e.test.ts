@@ -844,7 +844,7 @@ afterAll(() => server.stop());
 
 test(`at least 10,000 generated bad requests over HTTP and WebSocket (seed ${SEED}): no 5xx, no INTERNAL_SERVER_ERROR, no leak, no change`, async () => {
   const before = await snapshot();
-  const [{ refusedBefore }] = await server.instances[0].services.db.query<{ refusedBefore: number }>("SELECT COUNT(*) AS refusedBefore FROM audit_events WHERE outcome = 'REFUSED'");
+  const [{ refusedBefore }] = await server.instances[0].services.db.query<{ refusedBefore: number }>('SELECT COUNT(*) AS "refusedBefore" FROM audit_events WHERE outcome = ?', ['REFUSED']);
   const started = Date.now();
 
   // HTTP: GraphQL-level cases (60%) and HTTP-only cases (40%), 16 at a time.
@@ -874,7 +874,7 @@ test(`at least 10,000 generated bad requests over HTTP and WebSocket (seed ${SEE
   const finished = Date.now();
 
   const after = await snapshot();
-  const [{ refusedAfter }] = await server.instances[0].services.db.query<{ refusedAfter: number }>("SELECT COUNT(*) AS refusedAfter FROM audit_events WHERE outcome = 'REFUSED'");
+  const [{ refusedAfter }] = await server.instances[0].services.db.query<{ refusedAfter: number }>('SELECT COUNT(*) AS "refusedAfter" FROM audit_events WHERE outcome = ?', ['REFUSED']);
   const total = tally.requests.http + tally.requests.ws + tally.requests.wsProtocol;
   console.log(
     [
