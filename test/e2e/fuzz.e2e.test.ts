@@ -102,6 +102,8 @@ interface FieldSpec {
   /** For amounts: a huge but valid Int is refused here (exceeds what is open, refundable, billed…). */
   over?: boolean;
   idKind?: IdKind;
+  /** An optional input field: null is a valid value there, never a bad one. */
+  optional?: boolean;
   /** For lists: surely invalid replacements. */
   badLists?: () => unknown[];
 }
@@ -171,7 +173,7 @@ const MUTATIONS: MutationSpec[] = [
       { path: ['patientId'], type: 'id', idKind: 'patient' },
       { path: ['amountCents'], type: 'amount' },
       { path: ['method'], type: 'enum' },
-      { path: ['purpose'], type: 'enum' },
+      { path: ['purpose'], type: 'enum', optional: true },
       { path: ['allocations', 0, 'responsibilityId'], type: 'id', idKind: 'line' },
       { path: ['allocations', 0, 'amountCents'], type: 'amount', over: true },
       { path: ['receivedAt'], type: 'receivedAt' },
@@ -245,7 +247,7 @@ const long = (n: number) => pick(['x', 'é', '字', 'a b'])!.repeat(n);
 
 /** Values surely refused at a field of this type, for this category; [] when the category does not apply. */
 function badValues(category: Category, field: FieldSpec, other: Ids): unknown[] {
-  const required = field.type !== 'optionalAmount' && field.type !== 'optionalText' && field.type !== 'note' && field.type !== 'dob' && field.type !== 'mrn' && field.type !== 'receivedAt' && field.type !== 'key';
+  const required = !field.optional && field.type !== 'optionalAmount' && field.type !== 'optionalText' && field.type !== 'note' && field.type !== 'dob' && field.type !== 'mrn' && field.type !== 'receivedAt' && field.type !== 'key';
   const isString = !['amount', 'optionalAmount', 'list'].includes(field.type);
   switch (category) {
     case 'wrong-types':
