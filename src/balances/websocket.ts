@@ -12,6 +12,7 @@ import type { Logger } from '../logger';
 export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 20;
 /** graphql-ws close code for a refused or expired credential. */
 export const CLOSE_FORBIDDEN = 4403;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface ConnectionState {
   actor?: Actor;
@@ -102,9 +103,14 @@ export function attachSubscriptions(wsServer: WebSocketServer, options: Subscrip
         try {
           const actor = await authenticate(params.authorization ?? params.Authorization);
           const state: ConnectionState = { actor, operations: new Map() };
-          const remaining = actor.expiresAt * 1000 - Date.now();
-          // An expiring token ends its subscriptions: the client must reconnect with a fresh one.
-          state.expiry = setTimeout(() => ctx.extra.socket.close(CLOSE_FORBIDDEN, 'Forbidden: token expired'), Math.min(Math.max(remaining, 0), 2 ** 31 - 1));
+          // An expiring token ends its subscriptions: the client must reconnect with a fresh one. A timer waits at
+          // most ~24.8 days, so a longer-lived token re-arms it until the expiry is reached.
+          const closeAtExpiry = () => {
+            const remaining = actor.expiresAt * 1000 - Date.now();
+            if (remaining <= 0) return ctx.extra.socket.close(CLOSE_FORBIDDEN, 'Forbidden: token expired');
+            state.expiry = setTimeout(closeAtExpiry, Math.min(remaining, MAX_TIMER_MS));
+          };
+          closeAtExpiry();
           ctx.extra.state = state;
           return true;
         } catch {
