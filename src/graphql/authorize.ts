@@ -27,7 +27,8 @@ const UNAUDITED_QUERIES = new Set(['writeOffReasons']);
 
 /**
  * Guards every query and mutation root field, on both transports: the role check, the per-caller mutation rate limit,
- * and noting what each query read so the request's audit events are written before its response leaves.
+ * an audit event for each mutation attempt the role forbids, and noting what each query read so the request's audit
+ * events are written before its response leaves.
  * Wrapping only the root fields keeps nested fields free of any per-field cost. (Subscriptions check their role in
  * their own `subscribe`, which runs once per subscription.)
  */
@@ -38,9 +39,14 @@ export function guardRootFields(schema: GraphQLSchema, limiter: MutationRateLimi
       const resolve = field.resolve ?? defaultFieldResolver;
       const operation = `${type.name}.${field.name}`;
       const audited = type.name === 'Query' && !UNAUDITED_QUERIES.has(field.name);
+      const mutation = type.name === 'Mutation';
       field.resolve = async (source, args, context: RequestContext, info) => {
-        requireOperation(context, operation);
-        if (type.name === 'Mutation') limiter.take(`${context.actor.practiceId}\n${context.actor.userId}`);
+        // The limit comes first, so a flood of forbidden attempts cannot become a flood of audit writes.
+        if (mutation) limiter.take(`${context.actor.practiceId}\n${context.actor.userId}`);
+        if (!operationAllowed(context.actor.role, operation)) {
+          if (mutation) await context.services.audit.record(context, { operation: field.name, outcome: 'REFUSED', code: 'FORBIDDEN' });
+          throw forbidden();
+        }
         const result = await resolve(source, args, context, info);
         if (audited) context.reads.push(readAuditEntry(field.name, result));
         return result;

@@ -46,6 +46,20 @@ test('every mutation attempt and every read of patient data lands in the audit t
   );
 });
 
+test('a mutation attempt the role forbids is answered FORBIDDEN and recorded as refused with that code', async () => {
+  const patientId = await newPatient(server, manager);
+  const { lineIds } = await newCharge(server, manager, patientId, [5000]);
+  const viewer = await server.caller('VIEWER', undefined, 'viewer-9');
+  const attempt = await server.gql(viewer, WriteOffDocument, { input: { responsibilityId: lineIds[0], amountCents: 1000, reason: 'SMALL_BALANCE' } });
+  expect(attempt.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+
+  const all = await server.ok(manager, AuditTrailDocument, { first: 20 });
+  expect(all.auditTrail.edges.map((e) => e.node)).toEqual(
+    expect.arrayContaining([expect.objectContaining({ operation: 'writeOff', outcome: 'REFUSED', code: 'FORBIDDEN', actor: { id: 'viewer-9', role: 'VIEWER' } })]),
+  );
+  expect((await server.ok(manager, PatientDocument, { id: patientId })).patient!.balance.writtenOffCents).toBe(0);
+});
+
 test('the audit trail pages newest first, filters by time, and is for BILLING_MANAGER and ADMIN only', async () => {
   const patientId = await newPatient(server, manager);
   for (let i = 0; i < 3; i++) await server.ok(manager, PatientDocument, { id: patientId });
