@@ -10,14 +10,12 @@
  */
 import 'reflect-metadata';
 import { ChildProcess, fork, spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Client as PgClient } from 'pg';
 import { signToken } from '../src/auth/tokens';
 import type { Role } from '../src/auth/roles';
 
@@ -520,28 +518,8 @@ export function writeOffProblem(res: HttpResult): string | null {
 
 // ----------------------------------------------------------------------------------------------------------- PostgreSQL
 
-export const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export { PG_ADMIN_URL } from '../test/scratch-postgres';
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-/** A throwaway database; `drop` removes it. */
-export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `ledger_bench_${crypto.randomBytes(6).toString('hex')}`;
-  const admin = new PgClient({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new PgClient({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
 
 /** Whether something accepts TCP connections at host:port within `timeoutMs`. */
 export function reachable(url: string, defaultPort: number, timeoutMs = 1500): Promise<boolean> {

@@ -20,7 +20,6 @@ import {
   closedLoop,
   createCharge,
   createPatient,
-  createPostgresDatabase,
   fmt,
   header,
   main,
@@ -38,6 +37,7 @@ import {
   writeOffBody,
   writeOffProblem,
 } from './common';
+import { createScratchDatabase } from '../test/scratch-postgres';
 
 const SUBSCRIBERS = 10;
 const SAMPLES = Number(process.env.BENCH_SCALE_SAMPLES ?? 60);
@@ -104,7 +104,7 @@ main(async (cleanup) => {
     );
     return 1;
   }
-  const pg = await createPostgresDatabase();
+  const pg = await createScratchDatabase('ledger_bench');
   cleanup(() => pg.drop());
   const settings = new PgClient({ connectionString: pg.url });
   await settings.connect();

@@ -12,7 +12,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client as PgClient } from 'pg';
 import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createClient, Client as WsClient } from 'graphql-ws';
@@ -22,6 +21,7 @@ import { startServer, RunningServer } from '../src/server';
 import { signToken } from '../src/auth/tokens';
 import type { Role } from '../src/auth/roles';
 import type { Logger } from '../src/logger';
+import { createScratchDatabase } from './scratch-postgres';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
 
@@ -54,29 +54,9 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const adminUrl = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `ledger_test_${crypto.randomBytes(6).toString('hex')}`;
-  const admin = new PgClient({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new PgClient({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
-
 export async function startTestServer(options: { env?: Record<string, string>; instances?: number } = {}): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-test-'));
-  const postgres = process.env.TEST_DB === 'postgres' ? await createPostgresDatabase() : null;
+  const postgres = process.env.TEST_DB === 'postgres' ? await createScratchDatabase('ledger_test') : null;
   const logs: string[] = [];
   const logger: Logger = {
     log(level, event, fields = {}) {

@@ -41,6 +41,7 @@ import {
   writeOffBlocker,
 } from './index';
 import * as ledger from './index';
+import { mulberry32 } from '../../test/seeded-random';
 
 // ---------------------------------------------------------------------------------------------------------------
 // In-memory ledger: rows only; paid and written-off amounts are always derived, never stored.
@@ -422,17 +423,6 @@ describe('DESIGN §2.7 worked example, with the pure functions only', () => {
 // ---------------------------------------------------------------------------------------------------------------
 // Randomized: thousands of valid and invalid operations, invariants after every step.
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 class Rng {
   private readonly next: () => number;
   constructor(seed: number) {
@@ -463,18 +453,6 @@ class Rng {
     return this.int(1, Math.max(1, limit));
   }
 }
-
-describe('mulberry32', () => {
-  it('is deterministic per seed and spreads over [0, 1)', () => {
-    const a = mulberry32(42);
-    const b = mulberry32(42);
-    const xs = Array.from({ length: 1000 }, () => a());
-    expect(Array.from({ length: 1000 }, () => b())).toEqual(xs);
-    expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
-    expect(new Set(xs).size).toBeGreaterThan(990);
-    expect(mulberry32(43)()).not.toBe(xs[0]);
-  });
-});
 
 function checkInvariants(led: MemoryLedger, where: string): void {
   const fail = (what: string, detail: unknown) => {

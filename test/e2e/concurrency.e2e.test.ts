@@ -18,7 +18,8 @@ import {
 } from '../__generated__/graphql';
 import { startTestServer, TestServer, Caller, GraphQLResponse } from '../harness';
 import { newCharge, newPatient, remittanceLine } from '../fixtures';
-import { Run, Sql, balanceProblems, checkPatient, lineProblems, mulberry32, pick, pool, randomInt, totalsOf } from './ledger-check';
+import { Run, Sql, balanceProblems, checkPatient, lineProblems, pool, totalsOf } from './ledger-check';
+import { mulberry32, pick, randomInt } from '../seeded-random';
 
 let server: TestServer;
 let manager: Caller;

@@ -29,7 +29,8 @@ import {
 } from '../__generated__/graphql';
 import { startTestServer, TEST_SECRET } from '../harness';
 import { signToken } from '../../src/auth/tokens';
-import { Run, Sql, checkPatient, mulberry32, pick, randomInt } from './ledger-check';
+import { Run, Sql, checkPatient } from './ledger-check';
+import { mulberry32, pick, randomInt } from '../seeded-random';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');

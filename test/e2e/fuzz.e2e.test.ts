@@ -15,6 +15,7 @@ import WebSocket from 'ws';
 import { CreateChargeDocument, RecordPaymentDocument, RecordRemittanceDocument, SecurityBalanceDocument, WriteOffDocument } from '../__generated__/graphql';
 import { startTestServer, TestServer, Caller, TEST_SECRET } from '../harness';
 import { newCharge, newPatient } from '../fixtures';
+import { mulberry32, pick as pickFrom, randomInt } from '../seeded-random';
 import { signToken } from '../../src/auth/tokens';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
@@ -29,18 +30,11 @@ const LEDGER_TABLES = ['practices', 'patients', 'charges', 'responsibilities', '
 const LEAK = /SQLITE_|\bat \S+ \(\S+:\d+:\d+\)|node_modules|\/work\/main|[\w-]+\.[jt]s:\d+|QueryFailedError|TypeORM/;
 
 // ---------------------------------------------------------------------------------------------------------------
-// A seeded PRNG (mulberry32): the seed reproduces the run.
+// A seeded PRNG: the seed reproduces the run.
 
-let state = SEED >>> 0;
-function random(): number {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
-const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+const random = mulberry32(SEED);
+const int = (min: number, max: number) => randomInt(random, min, max);
+const pick = <T>(items: readonly T[]): T => pickFrom(random, items);
 const chance = (p: number) => random() < p;
 const hex = (bytes: number) => Array.from({ length: bytes }, () => int(0, 255).toString(16).padStart(2, '0')).join('');
 const fakeUuid = () => `${hex(4)}-${hex(2)}-4${hex(2).slice(1)}-a${hex(2).slice(1)}-${hex(6)}`;

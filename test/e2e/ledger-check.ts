@@ -218,26 +218,6 @@ export async function checkPatient(run: Run, sql: Sql, patientId: string): Promi
   return { problems, snapshot, rows };
 }
 
-/** mulberry32: a small seeded PRNG, so every run issues the same operations. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randomInt(rand: () => number, min: number, max: number): number {
-  return min + Math.floor(rand() * (max - min + 1));
-}
-
-export function pick<T>(rand: () => number, items: readonly T[]): T {
-  return items[Math.floor(rand() * items.length)];
-}
-
 /** Runs `tasks` with at most `concurrency` in flight, in order of the list. */
 export async function pool<T>(concurrency: number, tasks: (() => Promise<T>)[]): Promise<T[]> {
   const results: T[] = new Array(tasks.length);

@@ -40,6 +40,7 @@ import {
 } from '../__generated__/graphql';
 import { Caller, startTestServer, TestServer, TEST_SECRET } from '../harness';
 import { newCharge, newPatient } from '../fixtures';
+import { PG_ADMIN_URL, ScratchDatabase, createScratchDatabase } from '../scratch-postgres';
 import { signToken } from '../../src/auth/tokens';
 import { MIGRATIONS } from '../../src/db/migrations';
 
@@ -52,41 +53,13 @@ delete process.env.TEST_DB;
 const ROOT = path.resolve(__dirname, '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 const MIGRATE = path.join(ROOT, 'dist', 'src', 'db', 'migrate-cli.js');
-const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CHANNEL_PREFIX = 'pr-ledger:balances:';
 
 type Balance = ScaleBalanceFieldsFragment;
 
 // ---------------------------------------------------------------------------------------------------------------
-// Helpers: throwaway databases, a TCP proxy, a redis-server of our own, child processes, waiting.
-
-interface PgDatabase {
-  name: string;
-  url: string;
-  drop(): Promise<void>;
-}
-
-/** A fresh, empty PostgreSQL database (the harness's approach), dropped at the end. */
-async function createPgDatabase(): Promise<PgDatabase> {
-  const name = `ledger_scale_${crypto.randomBytes(6).toString('hex')}`;
-  const admin = new PgClient({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    name,
-    url: url.toString(),
-    async drop() {
-      const client = new PgClient({ connectionString: PG_ADMIN_URL });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
+// Helpers: a TCP proxy, a redis-server of our own, child processes, waiting.
 
 /** The same URL with its host and port replaced (to go through a proxy). */
 function via(url: string, port: number): string {
@@ -453,14 +426,14 @@ const practiceId = (tag: string) => `scale-${tag}-${crypto.randomBytes(5).toStri
 // 1. Two instances on one PostgreSQL, events through Redis.
 
 describe('two instances sharing PostgreSQL and Redis', () => {
-  let db: PgDatabase;
+  let db: ScratchDatabase;
   let server: TestServer;
   const clients: WsClient[] = [];
   const B = 1;
   const A = 0;
 
   beforeAll(async () => {
-    db = await createPgDatabase();
+    db = await createScratchDatabase('ledger_scale');
     server = await startTestServer({ instances: 2, env: { DATABASE_URL: db.url, REDIS_URL } });
   });
   afterAll(async () => {
@@ -571,7 +544,7 @@ describe('two instances sharing PostgreSQL and Redis', () => {
 // 2. Redis restarts or drops the connection mid-run.
 
 describe('Redis faults mid-run', () => {
-  let db: PgDatabase;
+  let db: ScratchDatabase;
   let redis: OwnRedis;
   let proxy: TcpProxy;
   /** Instance A reaches Redis through the proxy (so its link alone can be cut); instance B connects directly. */
@@ -580,7 +553,7 @@ describe('Redis faults mid-run', () => {
   const clients: WsClient[] = [];
 
   beforeAll(async () => {
-    db = await createPgDatabase();
+    db = await createScratchDatabase('ledger_scale');
     redis = await OwnRedis.start();
     proxy = await TcpProxy.start(redis.url);
     a = await startTestServer({ instances: 1, env: { DATABASE_URL: db.url, REDIS_URL: via(redis.url, proxy.port) } });
@@ -601,15 +574,21 @@ describe('Redis faults mid-run', () => {
     return client;
   }
 
+  /** A patient and a practice subscription on B, both seen to deliver a change made on A before the fault starts. */
+  async function watchedOnB(caller: Caller, p: { patientId: string; lineId: string }): Promise<{ patientStream: Stream; practiceStream: Stream }> {
+    const patientStream = watchPatient(subscriberOn(b, caller), p.patientId);
+    const practiceStream = watchPractice(subscriberOn(b, caller));
+    await waitFor(() => patientStream.items.length >= 1 || patientStream.ended, () => 'the current balance');
+    const live = await primed(practiceStream, () => writeOff(a, caller, p.lineId, 0));
+    await reaches(patientStream, p.patientId, live.version);
+    return { patientStream, practiceStream };
+  }
+
   test('Redis restarts: HTTP keeps working, and subscribers on the other instance converge without resubscribing', async () => {
     const caller = await a.caller('BILLING_MANAGER', practiceId('restart'));
     const p1 = await patientWithLine(a, caller);
     const p2 = await patientWithLine(a, caller);
-    const patientStream = watchPatient(subscriberOn(b, caller), p1.patientId);
-    const practiceStream = watchPractice(subscriberOn(b, caller));
-    await waitFor(() => patientStream.items.length >= 1 || patientStream.ended, () => 'the current balance');
-    const live = await primed(practiceStream, () => writeOff(a, caller, p1.lineId, 0));
-    await reaches(patientStream, p1.patientId, live.version);
+    const { patientStream, practiceStream } = await watchedOnB(caller, p1);
 
     await redis.kill();
     await waitForAsync(async () => (await probe(a.url, 'readyz')).status === 503, () => 'A not ready while Redis is down');
@@ -651,11 +630,7 @@ describe('Redis faults mid-run', () => {
   test("only instance A's link to Redis drops: B's subscribers still converge on A's changes once A is back", async () => {
     const caller = await a.caller('BILLING_MANAGER', practiceId('link'));
     const p1 = await patientWithLine(a, caller);
-    const patientStream = watchPatient(subscriberOn(b, caller), p1.patientId);
-    const practiceStream = watchPractice(subscriberOn(b, caller));
-    await waitFor(() => patientStream.items.length >= 1 || patientStream.ended, () => 'the current balance');
-    const live = await primed(practiceStream, () => writeOff(a, caller, p1.lineId, 0));
-    await reaches(patientStream, p1.patientId, live.version);
+    const { patientStream, practiceStream } = await watchedOnB(caller, p1);
 
     await proxy.cut();
     await waitForAsync(async () => (await probe(a.url, 'readyz')).status === 503, () => 'A not ready without Redis');
@@ -691,11 +666,11 @@ describe('Redis faults mid-run', () => {
 // 3. PostgreSQL or Redis unreachable at start.
 
 describe('start-up without PostgreSQL or Redis', () => {
-  let db: PgDatabase;
+  let db: ScratchDatabase;
 
   beforeAll(async () => {
     ensureBuilt();
-    db = await createPgDatabase();
+    db = await createScratchDatabase('ledger_scale');
   }, 120_000);
   afterAll(async () => {
     await db?.drop();
@@ -733,14 +708,14 @@ describe('start-up without PostgreSQL or Redis', () => {
 // jest, errors made by Node's own `net` fail `instanceof Error` in the test's realm, and graphql-js rewraps them).
 
 describe('a PostgreSQL + Redis instance in a child process: PostgreSQL lost mid-run, then graceful shutdown', () => {
-  let db: PgDatabase;
+  let db: ScratchDatabase;
   let proxy: TcpProxy;
   let child: ChildServer;
   let token: string;
 
   beforeAll(async () => {
     ensureBuilt();
-    db = await createPgDatabase();
+    db = await createScratchDatabase('ledger_scale');
     proxy = await TcpProxy.start(db.url);
     child = await startChild({ DATABASE_URL: via(db.url, proxy.port), REDIS_URL });
     token = await signToken(TEST_SECRET, { sub: 'pg-manager', practiceId: practiceId('pg'), role: 'BILLING_MANAGER' });
@@ -900,11 +875,11 @@ describe('a PostgreSQL + Redis instance in a child process: PostgreSQL lost mid-
 // 5. Migrations as a deploy step; /healthz and /readyz.
 
 describe('npm run migrate and the probes', () => {
-  let db: PgDatabase;
+  let db: ScratchDatabase;
 
   beforeAll(async () => {
     ensureBuilt();
-    db = await createPgDatabase();
+    db = await createScratchDatabase('ledger_scale');
   }, 120_000);
   afterAll(async () => {
     await db?.drop();
@@ -951,7 +926,7 @@ describe('npm run migrate and the probes', () => {
   });
 
   test('several instances starting at once on a fresh database all come up (migrations run once, under a lock)', async () => {
-    const fresh = await createPgDatabase();
+    const fresh = await createScratchDatabase('ledger_scale');
     try {
       const started = await Promise.allSettled([0, 1].map(() => startTestServer({ instances: 1, env: { DATABASE_URL: fresh.url, REDIS_URL } })));
       try {
