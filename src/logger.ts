@@ -18,6 +18,11 @@ export function createLogger(level: LogLevel | 'silent', write: (line: string) =
   };
 }
 
+/** An operation name as a log line may carry it: a valid GraphQL name of at most 100 characters, else null. */
+export function loggableOperationName(name: unknown): string | null {
+  return typeof name === 'string' && /^[_A-Za-z][_0-9A-Za-z]{0,99}$/.test(name) ? name : null;
+}
+
 /** What an unexpected error may say in a log: its class and code, and a stack trimmed to our own frames. */
 export function describeError(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { errorType: typeof error };

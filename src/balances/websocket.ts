@@ -7,7 +7,7 @@ import type { Services } from '../services';
 import { createRequestContext, RequestContext } from '../graphql/context';
 import { maskError } from '../server-errors';
 import { QUERY_LIMITS, documentSizeError } from '../graphql/limits';
-import type { Logger } from '../logger';
+import { Logger, loggableOperationName } from '../logger';
 
 export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 20;
 /** graphql-ws close code for a refused or expired credential. */
@@ -27,8 +27,6 @@ interface OperationLog {
   started: bigint;
   codes: Set<string>;
 }
-
-const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
 
 type Extra = { state?: ConnectionState };
 
@@ -121,7 +119,7 @@ export function attachSubscriptions(wsServer: WebSocketServer, options: Subscrip
       onSubscribe: (ctx, id, payload) => {
         const state = ctx.extra.state!;
         const requestId = crypto.randomUUID();
-        const operationName = typeof payload.operationName === 'string' && OPERATION_NAME.test(payload.operationName) ? payload.operationName : null;
+        const operationName = loggableOperationName(payload.operationName);
         state.operations.set(id, { requestId, operationName, started: process.hrtime.bigint(), codes: new Set() });
         // Counted from graphql-ws's own table of the connection's operations (this one included): an id leaves it the
         // moment the client completes it or it ends, so a slot is free again before the client's next message.
@@ -148,7 +146,7 @@ export function attachSubscriptions(wsServer: WebSocketServer, options: Subscrip
         }
         // The log line names the operation even when the client did not send its name (as Apollo does over HTTP).
         const logged = state.operations.get(id);
-        if (logged) logged.operationName = operation.name && OPERATION_NAME.test(operation.name.value) ? operation.name.value : null;
+        if (logged) logged.operationName = loggableOperationName(operation.name?.value);
         return {
           schema,
           document,

@@ -322,7 +322,7 @@ const TIMELINE_SQL = `
     FROM write_offs w JOIN responsibilities r ON r.id = w.responsibility_id WHERE w.practice_id = ? AND r.charge_id IN (%IN%)
   UNION ALL SELECT 'WRITE_OFF_REMOVAL', v.id, r.charge_id, v.responsibility_id, v.amount_cents, v.created_at, v.sequence, v.created_by, v.reason
     FROM write_off_reversals v JOIN responsibilities r ON r.id = v.responsibility_id WHERE v.practice_id = ? AND r.charge_id IN (%IN%)`;
-const TIMELINE_PARTS = 8;
+const TIMELINE_PARTS = TIMELINE_SQL.split('%IN%').length - 1;
 
 /** Open amount of a charge: Σ open over its active lines. */
 export function chargeOpenCents(lines: readonly LineView[]): number {
