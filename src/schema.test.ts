@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { GraphQLObjectType, GraphQLSchema } from 'graphql';
+import { GraphQLObjectType, GraphQLSchema, getNullableType, isInputObjectType, isListType, isObjectType } from 'graphql';
 import os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { buildAppSchema, printAppSchema, SCHEMA_FILE } from './schema';
@@ -50,4 +50,18 @@ test('every type, field, argument and enum value has a description for the front
     if ('getValues' in type) for (const value of type.getValues()) if (!value.description) missing.push(`${type.name}.${value.name}`);
   }
   expect(missing).toEqual([]);
+});
+
+test('every list, returned or taken, states its bound: extensions.maxItems, and "at most N" in its description', () => {
+  const unbounded: string[] = [];
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (type.name.startsWith('__') || !(isObjectType(type) || isInputObjectType(type))) continue;
+    for (const field of Object.values(type.getFields())) {
+      if (!isListType(getNullableType(field.type))) continue;
+      const max = field.extensions.maxItems;
+      const stated = typeof max === 'number' && Number.isInteger(max) && max > 0 && new RegExp(`at most ${max}\\b`, 'i').test(field.description ?? '');
+      if (!stated) unbounded.push(`${type.name}.${field.name}`);
+    }
+  }
+  expect(unbounded).toEqual([]);
 });

@@ -1,6 +1,7 @@
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Extensions, Field, ID, Int, ObjectType } from 'type-graphql';
 import { UserError } from '../graphql/common.types';
 import type { BalanceView } from '../read-model/views';
+import { MAX_USER_ERRORS } from '../ledger';
 import { SafeIntResolver } from 'graphql-scalars';
 
 @ObjectType({
@@ -39,6 +40,7 @@ export abstract class BalancePayload {
   @Field(() => PatientBalance, { nullable: true, description: "The patient's balance after the change; null when refused." })
   balance: BalanceView | null;
 
-  @Field(() => [UserError], { description: 'Why it was refused (nothing changed); empty on success.' })
+  @Field(() => [UserError], { description: `Why it was refused (nothing changed); empty on success. At most ${MAX_USER_ERRORS}.` })
+  @Extensions({ maxItems: MAX_USER_ERRORS })
   userErrors: UserError[];
 }

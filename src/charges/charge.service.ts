@@ -3,7 +3,7 @@ import { MoneyMutations, MoneyOutcome } from '../ledger-store/money-mutations';
 import { patientOwning } from '../ledger-store/locate';
 import { ResponsibilityEntity } from '../responsibilities/responsibility.entity';
 import { ChargeEntity } from './charge.entity';
-import { ResponsibilityKind, checkCalendarDate, checkNewCharge, cleanOptionalText, cleanText, isRefusal, refusal, RefusalCode } from '../ledger';
+import { ResponsibilityKind, checkCalendarDate, checkLinesPerCharge, checkNewCharge, cleanOptionalText, cleanText, isRefusal, refusal, RefusalCode } from '../ledger';
 
 export interface CreateChargeCommand {
   patientId: string;
@@ -24,11 +24,13 @@ export class ChargeService {
   constructor(private readonly mutations: MoneyMutations) {}
 
   create(caller: AuditCaller, { idempotencyKey, ...input }: CreateChargeCommand): Promise<MoneyOutcome<ChargeResult>> {
+    const tooMany = checkLinesPerCharge(input.responsibilities.length, ['input', 'responsibilities']);
     return this.mutations.run(caller, {
       operation: 'createCharge',
       input,
-      idempotencyKey,
-      locate: (sql) => patientOwning(sql, 'patients', input.patientId, caller.actor.practiceId, ['input', 'patientId']),
+      // Too long an input is refused before anything about it is looked up (its key, its patient) or locked.
+      idempotencyKey: tooMany ? null : idempotencyKey,
+      locate: async (sql) => tooMany ?? patientOwning(sql, 'patients', input.patientId, caller.actor.practiceId, ['input', 'patientId']),
       apply: async (_ledger, write) => {
         const serviceDate = checkCalendarDate(input.serviceDate, 'date of service', ['input', 'serviceDate']);
         if (isRefusal(serviceDate)) return serviceDate;

@@ -1,7 +1,7 @@
-import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Extensions, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { PageInfo, ResponsibilityKindEnum, TimelineKindEnum } from '../graphql/common.types';
 import { BalancePayload } from '../balances/balance.types';
-import type { ResponsibilityKind } from '../ledger';
+import { MAX_LINES_PER_CHARGE, MAX_PAGE_SIZE, type ResponsibilityKind } from '../ledger';
 import type { TimelineKind } from '../read-model/views';
 import { ChargeView } from '../read-model/views';
 
@@ -61,7 +61,8 @@ export class ChargeEdge {
 
 @ObjectType({ description: "A page of a patient's charges, newest date of service first." })
 export class ChargeConnection {
-  @Field(() => [ChargeEdge], { description: 'The charges on this page.' })
+  @Field(() => [ChargeEdge], { description: `The charges on this page: \`first\` of them, at most ${MAX_PAGE_SIZE}.` })
+  @Extensions({ maxItems: MAX_PAGE_SIZE })
   edges: ChargeEdge[];
 
   @Field(() => PageInfo, { description: 'Where this page sits in the list.' })
@@ -94,7 +95,10 @@ export class CreateChargeInput {
   @Field(() => Int, { description: 'Billed amount in cents, greater than 0.' })
   billedCents: number;
 
-  @Field(() => [ResponsibilityLineInput], { description: 'PR lines (origin STAFF); together at most the billed amount. May be empty.' })
+  @Field(() => [ResponsibilityLineInput], {
+    description: `PR lines (origin STAFF); together at most the billed amount. May be empty. At most ${MAX_LINES_PER_CHARGE}.`,
+  })
+  @Extensions({ maxItems: MAX_LINES_PER_CHARGE })
   responsibilities: ResponsibilityLineInput[];
 
   @Field(() => String, { nullable: true, description: 'Makes retries safe: the same key and input return the first result and change nothing.' })

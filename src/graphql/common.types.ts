@@ -1,4 +1,4 @@
-import { ArgsType, Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ArgsType, Extensions, Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import {
   PaymentMethods,
   PaymentPurposes,
@@ -8,6 +8,8 @@ import {
   ResponsibilityStatuses,
   WriteOffReasons,
   WRITE_OFF_REASONS,
+  MAX_FIELD_PATH_SEGMENTS,
+  MAX_PAGE_SIZE,
   Refusal,
 } from '../ledger';
 import { decodeCursor, encodeCursor } from '../read-model/ledger-reader';
@@ -116,7 +118,11 @@ export class UserError {
   @Field({ description: 'What happened and what to do, in words staff can act on.' })
   message: string;
 
-  @Field(() => [String], { nullable: true, description: 'Path to the input field at fault, e.g. ["input", "amountCents"].' })
+  @Field(() => [String], {
+    nullable: true,
+    description: `Path to the input field at fault, e.g. ["input", "amountCents"]. At most ${MAX_FIELD_PATH_SEGMENTS} segments.`,
+  })
+  @Extensions({ maxItems: MAX_FIELD_PATH_SEGMENTS })
   field?: string[] | null;
 }
 
@@ -159,8 +165,6 @@ export class PageArgs {
   @Field(() => String, { nullable: true, description: 'Return items after this cursor (`pageInfo.endCursor` of the previous page).' })
   after?: string | null;
 }
-
-export const MAX_PAGE_SIZE = 100;
 
 /** Validates Relay arguments: `first` in 1..100, `after` a cursor of this list. */
 export function pageRequest(args: PageArgs, cursorLength: number): { first: number; after: string[] | null } {

@@ -15,7 +15,11 @@ import {
 } from '../ledger';
 
 export type LedgerAllocation = AllocationState & { paymentId: string };
-export type LedgerPayment = Omit<PaymentState, 'allocations'> & { allocations: LedgerAllocation[] };
+export type LedgerPayment = Omit<PaymentState, 'allocations'> & {
+  allocations: LedgerAllocation[];
+  /** Its refunds so far: one payment holds at most MAX_REFUNDS_PER_PAYMENT. */
+  refundCount: number;
+};
 
 /** Everything the rules need about one patient's money, rebuilt from the ledger rows. */
 export interface PatientLedger {
@@ -38,7 +42,7 @@ export async function loadPatientLedger(sql: SqlRunner, practiceId: string, pati
     sql.query('SELECT id, payment_id, responsibility_id, amount_cents, sequence FROM allocations WHERE patient_id = ? AND practice_id = ?', scope),
     sql.query('SELECT allocation_id, SUM(amount_cents) AS cents FROM allocation_reductions WHERE patient_id = ? AND practice_id = ? GROUP BY allocation_id', scope),
     sql.query('SELECT id, amount_cents FROM payments WHERE patient_id = ? AND practice_id = ?', scope),
-    sql.query('SELECT payment_id, SUM(returned_cents) AS cents FROM refunds WHERE patient_id = ? AND practice_id = ? GROUP BY payment_id', scope),
+    sql.query('SELECT payment_id, SUM(returned_cents) AS cents, COUNT(*) AS refunds FROM refunds WHERE patient_id = ? AND practice_id = ? GROUP BY payment_id', scope),
     sql.query('SELECT id, responsibility_id, amount_cents FROM write_offs WHERE patient_id = ? AND practice_id = ?', scope),
     sql.query('SELECT write_off_id, SUM(amount_cents) AS cents FROM write_off_reversals WHERE patient_id = ? AND practice_id = ? GROUP BY write_off_id', scope),
   ]);
@@ -58,10 +62,11 @@ export async function loadPatientLedger(sql: SqlRunner, practiceId: string, pati
     });
   }
   const reduced = new Map(reductionRows.map((r) => [String(r.allocation_id), toCents(r.cents)]));
-  const refunded = new Map(refundRows.map((r) => [String(r.payment_id), toCents(r.cents)]));
+  const refunds = new Map(refundRows.map((r) => [String(r.payment_id), { cents: toCents(r.cents), count: Number(r.refunds) }]));
   const payments = new Map<string, LedgerPayment>();
   for (const r of paymentRows) {
-    payments.set(String(r.id), { id: String(r.id), amountCents: toCents(r.amount_cents), refundedCents: refunded.get(String(r.id)) ?? 0, allocations: [] });
+    const refunded = refunds.get(String(r.id));
+    payments.set(String(r.id), { id: String(r.id), amountCents: toCents(r.amount_cents), refundedCents: refunded?.cents ?? 0, refundCount: refunded?.count ?? 0, allocations: [] });
   }
   for (const r of allocationRows) {
     const allocation: LedgerAllocation = {

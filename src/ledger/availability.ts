@@ -1,5 +1,6 @@
 import { Refusal, RefusalCode, Tooltip, refusal } from './codes';
 import { formatCents } from './money';
+import { refundsFull, writeOffsFull } from './limits';
 import { openCents } from './lines';
 import { LineState, PaymentState, WriteOffState } from './types';
 
@@ -33,6 +34,11 @@ export function writeOffBlocker(line: LineState, permitted: boolean): Refusal | 
   return null;
 }
 
+/** What stops the next write-off on this line: writeOffBlocker, then the cap on write-offs per line. */
+export function nextWriteOffBlocker(line: LineState, writeOffCount: number, permitted: boolean): Refusal | null {
+  return writeOffBlocker(line, permitted) ?? writeOffsFull(writeOffCount);
+}
+
 /** First failing rule for cancelling this line (§2.4, §2.5), or null when allowed. */
 export function cancelBlocker(line: LineState, permitted: boolean): Refusal | null {
   if (!permitted) return forbidden();
@@ -59,4 +65,9 @@ export function refundBlocker(payment: Pick<PaymentState, 'amountCents' | 'refun
   if (!permitted) return forbidden();
   if (refundableCents(payment) <= 0) return refusal(RefusalCode.NOTHING_TO_REFUND, Tooltip.NOTHING_TO_REFUND);
   return null;
+}
+
+/** What stops the next refund of this payment: refundBlocker, then the cap on refunds per payment. */
+export function nextRefundBlocker(payment: Pick<PaymentState, 'amountCents' | 'refundedCents'>, refundCount: number, permitted: boolean): Refusal | null {
+  return refundBlocker(payment, permitted) ?? refundsFull(refundCount);
 }

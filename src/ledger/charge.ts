@@ -1,4 +1,5 @@
 import { Refusal, RefusalCode, refusal } from './codes';
+import { checkLinesPerCharge } from './limits';
 import { formatCents, isPositiveCents, sumCents } from './money';
 import { LineState } from './types';
 
@@ -15,8 +16,10 @@ export function exceedsCharge(billedCents: number, field?: readonly string[]): R
   );
 }
 
-/** Checks a new charge: a positive billed amount and lines that are positive and fit within it. */
+/** Checks a new charge: not too many lines, a positive billed amount, and lines that are positive and fit within it. */
 export function checkNewCharge(billedCents: number, lineAmounts: readonly number[]): Refusal | null {
+  const tooMany = checkLinesPerCharge(lineAmounts.length, ['input', 'responsibilities']);
+  if (tooMany) return tooMany;
   if (!isPositiveCents(billedCents)) {
     return refusal(RefusalCode.INVALID_AMOUNT, 'Enter a billed amount greater than $0.00.', ['input', 'billedCents']);
   }

@@ -29,6 +29,8 @@ export const RefusalCode = {
   DUPLICATE_REMITTANCE: 'DUPLICATE_REMITTANCE',
   INVALID_REMITTANCE: 'INVALID_REMITTANCE',
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  /** A list over its bound (./limits): too long an input list, or a charge, line or payment that is full. */
+  TOO_MANY_ITEMS: 'TOO_MANY_ITEMS',
 } as const;
 export type RefusalCode = (typeof RefusalCode)[keyof typeof RefusalCode];
 

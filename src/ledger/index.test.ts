@@ -9,6 +9,9 @@ import {
   BalanceTotals,
   LineState,
   MAX_INPUT_CENTS,
+  MAX_LINES_PER_CHARGE,
+  MAX_REFUNDS_PER_PAYMENT,
+  MAX_WRITE_OFFS_PER_LINE,
   PaymentPurpose,
   PaymentState,
   Refusal,
@@ -59,6 +62,7 @@ interface PaymentRow {
   id: string;
   amountCents: number;
   refundedCents: number;
+  refundCount: number;
   allocations: Alloc[];
 }
 
@@ -128,6 +132,9 @@ class MemoryLedger {
     if (!charge) throw new Error(`no charge ${chargeId}`);
     return { billedCents: charge.billedCents, lines: this.lines().filter((l) => l.chargeId === chargeId) };
   }
+  writeOffCount(lineId: string): number {
+    return [...this.writeOffs.values()].filter((w) => w.responsibilityId === lineId).length;
+  }
   balance(): BalanceTotals {
     return computeBalance(this.lines(), this.paymentStates());
   }
@@ -168,7 +175,7 @@ class MemoryLedger {
       const lines = new Map([...this.lineMap()].map(([k, v]) => [k, frozen(v)]));
       const plan = planBalancePayment(amountCents, frozen(requested), lines);
       if (isRefusal(plan)) return plan;
-      const payment: PaymentRow = { id: this.nextId('P'), amountCents, refundedCents: 0, allocations: [] };
+      const payment: PaymentRow = { id: this.nextId('P'), amountCents, refundedCents: 0, refundCount: 0, allocations: [] };
       this.payments.set(payment.id, payment);
       for (const a of plan.allocations) this.addAllocation(payment, a.responsibilityId, a.amountCents);
       return { paymentId: payment.id, allocations: plan.allocations };
@@ -186,7 +193,7 @@ class MemoryLedger {
       const plan = planLinePayment(purpose, amountCents, chargeId === null ? null : frozen(this.chargeView(chargeId)), hasAllocations);
       if (isRefusal(plan)) return plan;
       const lineId = this.addLine(chargeId as string, plan.line.kind, plan.line.origin, plan.line.amountCents);
-      const payment: PaymentRow = { id: this.nextId('P'), amountCents, refundedCents: 0, allocations: [] };
+      const payment: PaymentRow = { id: this.nextId('P'), amountCents, refundedCents: 0, refundCount: 0, allocations: [] };
       this.payments.set(payment.id, payment);
       this.addAllocation(payment, lineId, plan.line.amountCents);
       return { paymentId: payment.id, lineId };
@@ -197,7 +204,7 @@ class MemoryLedger {
     return this.mutate(() => {
       const line = this.line(lineId);
       if (!line) return notFound('PR line');
-      const amount = planWriteOff(frozen(line), amountCents);
+      const amount = planWriteOff(frozen(line), this.writeOffCount(lineId), amountCents);
       if (isRefusal(amount)) return amount;
       const id = this.nextId('W');
       this.writeOffs.set(id, { id, responsibilityId: lineId, amountCents: amount, activeCents: amount });
@@ -238,8 +245,9 @@ class MemoryLedger {
     return this.mutate(() => {
       const payment = this.payments.get(paymentId);
       if (!payment) return notFound('payment');
-      const plan = planRefund(frozen(payment), method, amountCents);
+      const plan = planRefund(frozen(payment), payment.refundCount, method, amountCents);
       if (isRefusal(plan)) return plan;
+      payment.refundCount += 1;
       for (const t of plan.takebacks) {
         const a = this.allocation(t.allocationId);
         if (a.paymentId !== paymentId || a.responsibilityId !== t.responsibilityId) throw new Error('takeback from the wrong allocation');
@@ -255,7 +263,7 @@ class MemoryLedger {
       if (!this.charges.has(chargeId)) return notFound('charge');
       const view = this.chargeView(chargeId);
       const lineIds = new Set(view.lines.map((l) => l.id));
-      const allocations = [...this.payments.values()].flatMap((p) => p.allocations).filter((a) => lineIds.has(a.responsibilityId));
+      const allocations = [...this.payments.values()].flatMap((p) => p.allocations);
       const writeOffs = [...this.writeOffs.values()].filter((w) => lineIds.has(w.responsibilityId));
       const plan = planRemittance(frozen(view), frozen(adjustments), frozen(allocations), frozen(writeOffs));
       if (isRefusal(plan)) return plan;
@@ -291,6 +299,7 @@ describe('index', () => {
       'RefusalCode',
       'Tooltip',
       'MAX_INPUT_CENTS',
+      'MAX_LINES_PER_CHARGE',
       'formatCents',
       'cleanText',
       'openCents',
@@ -609,6 +618,7 @@ function runRandom(seed: number, patients: number, stepsPerPatient: number): Run
           const chargeId = rng.chance(0.06) ? null : rng.pick(chargeIds);
           const hasAllocations = rng.chance(0.05);
           const room = chargeId ? led.chargeView(chargeId).billedCents - sum(led.chargeView(chargeId).lines.filter((l) => l.status === 'ACTIVE').map((l) => l.amountCents)) : 1000;
+          const chargeFull = chargeId !== null && led.chargeView(chargeId).lines.length >= MAX_LINES_PER_CHARGE;
           const amount = rng.amount(Math.max(1, room));
           result = led.linePayment(purpose, amount, chargeId, hasAllocations);
           const expected = !isPositiveCents(amount)
@@ -617,7 +627,9 @@ function runRandom(seed: number, patients: number, stepsPerPatient: number): Run
               ? 'CHARGE_REQUIRED'
               : hasAllocations
                 ? 'ALLOCATION_NOT_ALLOWED'
-                : amount > room
+                : chargeFull
+                  ? 'TOO_MANY_ITEMS'
+                  : amount > room
                   ? 'PR_EXCEEDS_CHARGE'
                   : null;
           label = `${op}:${purpose}`;
@@ -636,10 +648,11 @@ function runRandom(seed: number, patients: number, stepsPerPatient: number): Run
           const id = pickLine();
           const line = led.line(id);
           const amount = rng.amount(line ? Math.max(1, openCents(line)) : 100);
+          const writeOffsBefore = led.writeOffCount(id);
           result = led.writeOff(id, amount);
           if (!line) expectCode('NOT_FOUND');
           else {
-            const blocker = writeOffBlocker(line, true);
+            const blocker = writeOffBlocker(line, true) ?? (writeOffsBefore >= MAX_WRITE_OFFS_PER_LINE ? { code: 'TOO_MANY_ITEMS' } : null);
             expectCode(blocker ? blocker.code : !isPositiveCents(amount) ? 'INVALID_AMOUNT' : amount > openCents(line) ? 'WRITE_OFF_EXCEEDS_OPEN' : null);
             if (writeOffBlocker(line, false)?.code !== 'FORBIDDEN') throw new Error(`${where}: FORBIDDEN must come first`);
           }
@@ -693,11 +706,12 @@ function runRandom(seed: number, patients: number, stepsPerPatient: number): Run
           const allocated = p ? sum(p.allocations.map((a) => a.remainingCents)) : 0;
           const limit = p ? (returns ? refundableCents(p) : allocated) : 0;
           const amount = rng.chance(0.3) ? null : rng.amount(Math.max(1, limit));
+          const refundsBefore = led.payments.get(id)?.refundCount ?? 0;
           result = led.refund(id, method, amount);
           label = `${op}:${returns ? 'money' : 'credit'}`;
           if (!p) expectCode('NOT_FOUND');
           else {
-            const blocker = refundBlocker(p, true);
+            const blocker = refundBlocker(p, true) ?? (refundsBefore >= MAX_REFUNDS_PER_PAYMENT ? { code: 'TOO_MANY_ITEMS' } : null);
             expectCode(
               blocker
                 ? blocker.code
@@ -756,7 +770,10 @@ function runRandom(seed: number, patients: number, stepsPerPatient: number): Run
           if (badAdjustment) {
             if (!isRefusal(result) || !['INVALID_REMITTANCE', 'INVALID_AMOUNT'].includes(result.code)) throw new Error(`${where}: bad adjustment accepted`);
           } else {
-            expectCode(sum(kept.map((l) => l.amountCents)) + prTotal > view.billedCents ? 'PR_EXCEEDS_CHARGE' : null);
+            const prCount = adjustments.filter((a) => a.groupCode.trim().toUpperCase() === 'PR').length;
+            expectCode(
+              view.lines.length + prCount > MAX_LINES_PER_CHARGE ? 'TOO_MANY_ITEMS' : sum(kept.map((l) => l.amountCents)) + prTotal > view.billedCents ? 'PR_EXCEEDS_CHARGE' : null,
+            );
           }
           if (!isRefusal(result)) {
             const { plan, newLineIds } = result as { plan: ledger.RemittancePlan; newLineIds: string[] };

@@ -1,6 +1,7 @@
 /** The pure ledger rules of DESIGN §2: no I/O, no storage, no GraphQL. */
 export * from './types';
 export * from './codes';
+export * from './limits';
 export * from './money';
 export * from './text';
 export * from './lines';

@@ -2,6 +2,7 @@ import { Refusal, RefusalCode, refusal, notFound } from './codes';
 import { formatCents, isPositiveCents, sumCents } from './money';
 import { openCents } from './lines';
 import { chargeCapacityCents, exceedsCharge } from './charge';
+import { checkAllocationCount, checkLinesPerCharge } from './limits';
 import { LineState, PaymentPurpose, ResponsibilityKind, ResponsibilityOrigin } from './types';
 
 export interface RequestedAllocation {
@@ -33,8 +34,8 @@ export function checkPaymentAmount(amountCents: number): Refusal | null {
 }
 
 /**
- * Plans a payment that creates its own line (DESIGN §2.2): the charge must be given, and the new line must fit
- * within what the charge has room for. `chargeLines` are that charge's lines.
+ * Plans a payment that creates its own line (DESIGN §2.2): the charge must be given, must have room for one more
+ * line, and the new line must fit within what the charge has room for. `charge.lines` are all of that charge's lines.
  */
 export function planLinePayment(
   purpose: Exclude<PaymentPurpose, 'BALANCE'>,
@@ -54,6 +55,8 @@ export function planLinePayment(
       ['input', 'allocations'],
     );
   }
+  const full = checkLinesPerCharge(charge.lines.length + 1, ['input', 'chargeId']);
+  if (full) return full;
   if (amountCents > chargeCapacityCents(charge.billedCents, charge.lines)) return exceedsCharge(charge.billedCents, ['input', 'amountCents']);
   return { kind: 'NEW_LINE', line: { ...PURPOSE_LINES[purpose], amountCents } };
 }
@@ -67,6 +70,8 @@ export function planBalancePayment(
   requested: readonly RequestedAllocation[],
   lines: ReadonlyMap<string, LineState>,
 ): BalancePaymentPlan | Refusal {
+  const tooMany = checkAllocationCount(requested.length);
+  if (tooMany) return tooMany;
   const amountProblem = checkPaymentAmount(amountCents);
   if (amountProblem) return amountProblem;
   const perLine = new Map<string, number>();

@@ -23,17 +23,17 @@ const mixed = () => payment(10000, [alloc('A1', 3000, 1), alloc('A2', 4000, 9), 
 
 describe('planRefund: money-returning methods', () => {
   it.each(RETURNING)('%s takes unallocated money first, with no takebacks when credit covers it', (method) => {
-    expect(planRefund(mixed(), method, 2000)).toEqual({ amountCents: 2000, returnsMoney: true, takebacks: [] });
-    expect(planRefund(mixed(), method, 1)).toEqual({ amountCents: 1, returnsMoney: true, takebacks: [] });
+    expect(planRefund(mixed(), 0, method, 2000)).toEqual({ amountCents: 2000, returnsMoney: true, takebacks: [] });
+    expect(planRefund(mixed(), 0, method, 1)).toEqual({ amountCents: 1, returnsMoney: true, takebacks: [] });
   });
 
   it.each(RETURNING)('%s then takes allocations newest first', (method) => {
-    expect(planRefund(mixed(), method, 2001)).toEqual({
+    expect(planRefund(mixed(), 0, method, 2001)).toEqual({
       amountCents: 2001,
       returnsMoney: true,
       takebacks: [{ allocationId: 'A2', responsibilityId: 'L-A2', cents: 1 }],
     });
-    expect(planRefund(mixed(), method, 6500)).toEqual({
+    expect(planRefund(mixed(), 0, method, 6500)).toEqual({
       amountCents: 6500,
       returnsMoney: true,
       takebacks: [
@@ -53,33 +53,33 @@ describe('planRefund: money-returning methods', () => {
         { allocationId: 'A1', responsibilityId: 'L-A1', cents: 3000 },
       ],
     };
-    expect(planRefund(mixed(), method, null)).toEqual(expected);
-    expect(planRefund(mixed(), method, undefined)).toEqual(expected);
-    expect(planRefund(mixed(), method, 10000)).toEqual(expected);
+    expect(planRefund(mixed(), 0, method, null)).toEqual(expected);
+    expect(planRefund(mixed(), 0, method, undefined)).toEqual(expected);
+    expect(planRefund(mixed(), 0, method, 10000)).toEqual(expected);
   });
 
   it('limit is amount − refunded: exactly that is fine, one cent more is REFUND_EXCEEDS_REFUNDABLE', () => {
     const p = payment(10000, [alloc('A1', 5000, 1)], 2500); // $25 credit, $50 allocated, $25 refunded
-    expect(planRefund(p, 'EXTERNAL_CHECK', 7500)).toEqual({
+    expect(planRefund(p, 0, 'EXTERNAL_CHECK', 7500)).toEqual({
       amountCents: 7500,
       returnsMoney: true,
       takebacks: [{ allocationId: 'A1', responsibilityId: 'L-A1', cents: 5000 }],
     });
-    expect(planRefund(p, 'EXTERNAL_CHECK', 7501)).toEqual({
+    expect(planRefund(p, 0, 'EXTERNAL_CHECK', 7501)).toEqual({
       code: 'REFUND_EXCEEDS_REFUNDABLE',
       message: 'You can refund at most $75.00 of this payment.',
       field: AMOUNT,
     });
-    expect(planRefund(p, 'ORIGINAL_CARD', MAX_INPUT_CENTS)).toMatchObject({ code: 'REFUND_EXCEEDS_REFUNDABLE', message: 'You can refund at most $75.00 of this payment.' });
+    expect(planRefund(p, 0, 'ORIGINAL_CARD', MAX_INPUT_CENTS)).toMatchObject({ code: 'REFUND_EXCEEDS_REFUNDABLE', message: 'You can refund at most $75.00 of this payment.' });
   });
 
   it('pays back pure credit (nothing allocated)', () => {
-    expect(planRefund(payment(5000), 'EXTERNAL_CASH_OR_CARD', null)).toEqual({ amountCents: 5000, returnsMoney: true, takebacks: [] });
+    expect(planRefund(payment(5000), 0, 'EXTERNAL_CASH_OR_CARD', null)).toEqual({ amountCents: 5000, returnsMoney: true, takebacks: [] });
   });
 
   it('skips allocations already emptied', () => {
     const p = payment(5000, [alloc('A1', 2000, 1), alloc('A2', 0, 2), alloc('A3', 3000, 3)]);
-    expect(planRefund(p, 'ORIGINAL_CARD', 4000)).toEqual({
+    expect(planRefund(p, 0, 'ORIGINAL_CARD', 4000)).toEqual({
       amountCents: 4000,
       returnsMoney: true,
       takebacks: [
@@ -90,7 +90,7 @@ describe('planRefund: money-returning methods', () => {
   });
 
   it('refunds a MAX_INPUT_CENTS payment in full by default', () => {
-    expect(planRefund(payment(MAX_INPUT_CENTS, [alloc('A1', MAX_INPUT_CENTS - 1, 1)]), 'EXTERNAL_CHECK', null)).toEqual({
+    expect(planRefund(payment(MAX_INPUT_CENTS, [alloc('A1', MAX_INPUT_CENTS - 1, 1)]), 0, 'EXTERNAL_CHECK', null)).toEqual({
       amountCents: MAX_INPUT_CENTS,
       returnsMoney: true,
       takebacks: [{ allocationId: 'A1', responsibilityId: 'L-A1', cents: MAX_INPUT_CENTS - 1 }],
@@ -98,7 +98,7 @@ describe('planRefund: money-returning methods', () => {
   });
 
   it('formats large limits with thousands separators', () => {
-    expect(planRefund(payment(123456789), 'EXTERNAL_CHECK', 123456790)).toMatchObject({
+    expect(planRefund(payment(123456789), 0, 'EXTERNAL_CHECK', 123456790)).toMatchObject({
       message: 'You can refund at most $1,234,567.89 of this payment.',
     });
   });
@@ -106,7 +106,7 @@ describe('planRefund: money-returning methods', () => {
 
 describe('planRefund: ACCOUNT_CREDIT', () => {
   it('moves money off allocations newest first into credit; nothing is returned', () => {
-    expect(planRefund(mixed(), 'ACCOUNT_CREDIT', 4500)).toEqual({
+    expect(planRefund(mixed(), 0, 'ACCOUNT_CREDIT', 4500)).toEqual({
       amountCents: 4500,
       returnsMoney: false,
       takebacks: [
@@ -117,7 +117,7 @@ describe('planRefund: ACCOUNT_CREDIT', () => {
   });
 
   it('does not consume unallocated money first: even 1 cent comes off the newest allocation', () => {
-    expect(planRefund(mixed(), 'ACCOUNT_CREDIT', 1)).toEqual({
+    expect(planRefund(mixed(), 0, 'ACCOUNT_CREDIT', 1)).toEqual({
       amountCents: 1,
       returnsMoney: false,
       takebacks: [{ allocationId: 'A2', responsibilityId: 'L-A2', cents: 1 }],
@@ -125,7 +125,7 @@ describe('planRefund: ACCOUNT_CREDIT', () => {
   });
 
   it('defaults to everything allocated', () => {
-    expect(planRefund(mixed(), 'ACCOUNT_CREDIT', null)).toEqual({
+    expect(planRefund(mixed(), 0, 'ACCOUNT_CREDIT', null)).toEqual({
       amountCents: 8000,
       returnsMoney: false,
       takebacks: [
@@ -137,8 +137,8 @@ describe('planRefund: ACCOUNT_CREDIT', () => {
   });
 
   it('limit is what is allocated: exactly that is fine, one cent more is refused', () => {
-    expect(planRefund(mixed(), 'ACCOUNT_CREDIT', 8000)).toMatchObject({ amountCents: 8000, returnsMoney: false });
-    expect(planRefund(mixed(), 'ACCOUNT_CREDIT', 8001)).toEqual({
+    expect(planRefund(mixed(), 0, 'ACCOUNT_CREDIT', 8000)).toMatchObject({ amountCents: 8000, returnsMoney: false });
+    expect(planRefund(mixed(), 0, 'ACCOUNT_CREDIT', 8001)).toEqual({
       code: 'REFUND_EXCEEDS_REFUNDABLE',
       message: 'You can move at most $80.00 of this payment to credit: that is what is applied to PR.',
       field: AMOUNT,
@@ -151,9 +151,9 @@ describe('planRefund: ACCOUNT_CREDIT', () => {
       message: 'None of this payment is applied to PR, so there is nothing to move to credit. It is already credit.',
       field: AMOUNT,
     };
-    expect(planRefund(payment(5000), 'ACCOUNT_CREDIT', null)).toEqual(none);
-    expect(planRefund(payment(5000), 'ACCOUNT_CREDIT', 1)).toEqual(none);
-    expect(planRefund(payment(5000, [alloc('A1', 0, 1)], 1000), 'ACCOUNT_CREDIT', undefined)).toEqual(none);
+    expect(planRefund(payment(5000), 0, 'ACCOUNT_CREDIT', null)).toEqual(none);
+    expect(planRefund(payment(5000), 0, 'ACCOUNT_CREDIT', 1)).toEqual(none);
+    expect(planRefund(payment(5000, [alloc('A1', 0, 1)], 1000), 0, 'ACCOUNT_CREDIT', undefined)).toEqual(none);
   });
 });
 
@@ -161,24 +161,24 @@ describe('planRefund: refusals and their order', () => {
   const full = payment(5000, [alloc('A1', 0, 1)], 5000);
 
   it.each([...RETURNING, 'ACCOUNT_CREDIT' as RefundMethod])('NOTHING_TO_REFUND for a fully refunded payment (%s), before the amount', (method) => {
-    expect(planRefund(full, method, null)).toEqual(NOTHING_TO_REFUND);
-    expect(planRefund(full, method, 0)).toEqual(NOTHING_TO_REFUND);
-    expect(planRefund(full, method, 1)).toEqual(NOTHING_TO_REFUND);
+    expect(planRefund(full, 0, method, null)).toEqual(NOTHING_TO_REFUND);
+    expect(planRefund(full, 0, method, 0)).toEqual(NOTHING_TO_REFUND);
+    expect(planRefund(full, 0, method, 1)).toEqual(NOTHING_TO_REFUND);
   });
 
   it.each([0, -1, -100, 0.5, 99.99, Number.NaN, Number.POSITIVE_INFINITY, MAX_INPUT_CENTS + 1])('INVALID_AMOUNT for %p, before the limit', (amount) => {
     for (const method of [...RETURNING, 'ACCOUNT_CREDIT' as RefundMethod]) {
-      expect(planRefund(mixed(), method, amount)).toEqual(INVALID);
+      expect(planRefund(mixed(), 0, method, amount)).toEqual(INVALID);
       // also for a payment where ACCOUNT_CREDIT would hit its zero limit
-      expect(planRefund(payment(5000), method, amount)).toEqual(INVALID);
+      expect(planRefund(payment(5000), 0, method, amount)).toEqual(INVALID);
     }
   });
 
   it('does not modify the payment', () => {
     const p = mixed();
     const before = JSON.parse(JSON.stringify(p));
-    planRefund(p, 'EXTERNAL_CHECK', null);
-    planRefund(p, 'ACCOUNT_CREDIT', null);
+    planRefund(p, 0, 'EXTERNAL_CHECK', null);
+    planRefund(p, 0, 'ACCOUNT_CREDIT', null);
     expect(p).toEqual(before);
   });
 });
@@ -187,11 +187,11 @@ describe('planRefund: takebacks always add up', () => {
   it('money-returning: takebacks = amount − unallocated (at least 0); credit: takebacks = amount', () => {
     const p = mixed(); // 2000 unallocated, 8000 allocated
     for (let amount = 1; amount <= 10000; amount += 137) {
-      const plan = planRefund(p, 'ORIGINAL_CARD', amount);
+      const plan = planRefund(p, 0, 'ORIGINAL_CARD', amount);
       if ('code' in plan) throw new Error(plan.message);
       expect(plan.takebacks.reduce((s, t) => s + t.cents, 0)).toBe(Math.max(0, amount - 2000));
       if (amount <= 8000) {
-        const credit = planRefund(p, 'ACCOUNT_CREDIT', amount);
+        const credit = planRefund(p, 0, 'ACCOUNT_CREDIT', amount);
         if ('code' in credit) throw new Error(credit.message);
         expect(credit.takebacks.reduce((s, t) => s + t.cents, 0)).toBe(amount);
       }

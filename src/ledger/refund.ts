@@ -1,5 +1,5 @@
 import { Refusal, RefusalCode, refusal } from './codes';
-import { refundBlocker, refundableCents } from './availability';
+import { nextRefundBlocker, refundableCents } from './availability';
 import { formatCents, isPositiveCents } from './money';
 import { allocatedCents, newestFirst, unallocatedCents } from './lines';
 import { PaymentState, RefundMethod } from './types';
@@ -17,10 +17,10 @@ const AMOUNT_FIELD = ['input', 'amountCents'] as const;
 /**
  * Plans a refund (DESIGN §2.2). ACCOUNT_CREDIT moves money off lines into the patient's credit, up to what is
  * allocated. The other methods return money: unallocated money first, then allocations newest first, up to
- * amount − refunded. `amountCents` omitted means as much as the method allows.
+ * amount − refunded. `amountCents` omitted means as much as the method allows. `refundCount`: its refunds so far.
  */
-export function planRefund(payment: PaymentState, method: RefundMethod, amountCents: number | null | undefined): RefundPlan | Refusal {
-  const blocker = refundBlocker(payment, true);
+export function planRefund(payment: PaymentState, refundCount: number, method: RefundMethod, amountCents: number | null | undefined): RefundPlan | Refusal {
+  const blocker = nextRefundBlocker(payment, refundCount, true);
   if (blocker) return blocker;
   const returnsMoney = method !== 'ACCOUNT_CREDIT';
   const limit = returnsMoney ? refundableCents(payment) : allocatedCents(payment);

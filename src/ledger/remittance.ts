@@ -1,6 +1,7 @@
 import { Refusal, RefusalCode, refusal } from './codes';
 import { isPositiveCents, sumCents } from './money';
 import { exceedsCharge } from './charge';
+import { MAX_LINES_PER_PAYMENT, checkAdjustmentCount, checkLinesPerCharge } from './limits';
 import { openCents } from './lines';
 import { AllocationState, LineState, ResponsibilityKind, WriteOffState } from './types';
 
@@ -50,8 +51,10 @@ export interface RemittancePlan {
 
 const REASON_CODE = /^[A-Z0-9]{1,5}$/;
 
-/** Normalises and checks adjustments: known group, a CARC-shaped reason code, a positive amount. */
+/** Normalises and checks adjustments: not too many, each a known group, a CARC-shaped reason code, a positive amount. */
 export function checkAdjustments(adjustments: readonly Adjustment[]): Adjustment[] | Refusal {
+  const tooMany = checkAdjustmentCount(adjustments.length);
+  if (tooMany) return tooMany;
   const clean: Adjustment[] = [];
   for (const [index, adjustment] of adjustments.entries()) {
     const field = ['input', 'adjustments', String(index)];
@@ -74,7 +77,8 @@ export function checkAdjustments(adjustments: readonly Adjustment[]): Adjustment
 /**
  * Plans recording a remittance for one charge (DESIGN §2.8): PR adjustments become REMITTANCE lines, the charge's
  * active ESTIMATED lines are superseded, and their payments move to the new lines (same kind first, then any line of
- * the charge); what does not fit stays with the payment as credit.
+ * the charge); what does not fit stays with the payment as credit. A move never puts a payment on more than
+ * MAX_LINES_PER_PAYMENT lines, so `allocations` must be every allocation of the patient's payments.
  */
 export function planRemittance(
   charge: { billedCents: number; lines: readonly LineState[] },
@@ -87,6 +91,8 @@ export function planRemittance(
   const newLines = checked
     .filter((a) => a.groupCode === 'PR')
     .map((a) => ({ kind: kindForReasonCode(a.reasonCode), reasonCode: a.reasonCode, amountCents: a.amountCents }));
+  const full = checkLinesPerCharge(charge.lines.length + newLines.length, ['input', 'adjustments']);
+  if (full) return full;
   const superseded = charge.lines.filter((l) => l.status === 'ACTIVE' && l.origin === 'ESTIMATED');
   const supersededIds = new Set(superseded.map((l) => l.id));
   const remaining = charge.lines.filter((l) => l.status === 'ACTIVE' && !supersededIds.has(l.id));
@@ -97,9 +103,15 @@ export function planRemittance(
     .filter((w) => supersededIds.has(w.responsibilityId) && w.activeCents > 0)
     .map((w) => ({ writeOffId: w.id, cents: w.activeCents }));
 
-  // Room left on each possible target, new lines first, then the charge's other active lines.
-  const newRoom = newLines.map((l) => l.amountCents);
-  const existingRoom = new Map(remaining.map((l) => [l.id, openCents(l)]));
+  // Where moved money can go, with the room left on each: the new lines, then the charge's other active lines.
+  // `key` names the line among those a payment sits on.
+  const newTargets = newLines.map((l, i) => ({ key: `new line ${i}`, target: { newLine: i }, kind: l.kind, room: l.amountCents }));
+  const existingTargets = remaining.map((l) => ({ key: l.id, target: { responsibilityId: l.id }, room: openCents(l) }));
+  // The lines each payment sits on once the superseded lines are emptied: a move may not spread it over more.
+  const linesOfPayment = new Map<string, Set<string>>();
+  const linesOf = (paymentId: string) => linesOfPayment.get(paymentId) ?? linesOfPayment.set(paymentId, new Set()).get(paymentId)!;
+  for (const a of allocations) if (a.remainingCents > 0 && !supersededIds.has(a.responsibilityId)) linesOf(a.paymentId).add(a.responsibilityId);
+
   const kindOf = new Map(superseded.map((l) => [l.id, l.kind]));
   const reductions: RemittancePlan['reductions'] = [];
   const moves: RemittancePlan['moves'] = [];
@@ -108,21 +120,14 @@ export function planRemittance(
     reductions.push({ allocationId: allocation.id, cents: allocation.remainingCents });
     let left = allocation.remainingCents;
     const kind = kindOf.get(allocation.responsibilityId);
-    const order = [
-      ...newLines.map((l, i) => ({ i, sameKind: l.kind === kind })).sort((a, b) => Number(b.sameKind) - Number(a.sameKind)),
-    ];
-    for (const { i } of order) {
-      const cents = Math.min(left, newRoom[i]);
-      if (cents <= 0) continue;
-      moves.push({ paymentId: allocation.paymentId, target: { newLine: i }, cents });
-      newRoom[i] -= cents;
-      left -= cents;
-    }
-    for (const [responsibilityId, room] of existingRoom) {
-      const cents = Math.min(left, room);
-      if (cents <= 0) continue;
-      moves.push({ paymentId: allocation.paymentId, target: { responsibilityId }, cents });
-      existingRoom.set(responsibilityId, room - cents);
+    const onLines = linesOf(allocation.paymentId);
+    const order = [...newTargets.filter((t) => t.kind === kind), ...newTargets.filter((t) => t.kind !== kind), ...existingTargets];
+    for (const target of order) {
+      const cents = Math.min(left, target.room);
+      if (cents <= 0 || (!onLines.has(target.key) && onLines.size >= MAX_LINES_PER_PAYMENT)) continue;
+      moves.push({ paymentId: allocation.paymentId, target: target.target, cents });
+      onLines.add(target.key);
+      target.room -= cents;
       left -= cents;
     }
   }

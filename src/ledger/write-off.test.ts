@@ -97,54 +97,54 @@ describe('checkWriteOffReason', () => {
 
 describe('planWriteOff', () => {
   it('returns the amount for 1 cent, a part, and exactly what is open', () => {
-    expect(planWriteOff(line(), 1)).toBe(1);
-    expect(planWriteOff(line(), 5000)).toBe(5000);
-    expect(planWriteOff(line(), 10000)).toBe(10000);
-    expect(planWriteOff(line({ paidCents: 3000 }), 7000)).toBe(7000);
-    expect(planWriteOff(line({ paidCents: 3000, writtenOffCents: 5000 }), 2000)).toBe(2000);
+    expect(planWriteOff(line(), 0, 1)).toBe(1);
+    expect(planWriteOff(line(), 0, 5000)).toBe(5000);
+    expect(planWriteOff(line(), 0, 10000)).toBe(10000);
+    expect(planWriteOff(line({ paidCents: 3000 }), 0, 7000)).toBe(7000);
+    expect(planWriteOff(line({ paidCents: 3000, writtenOffCents: 5000 }), 0, 2000)).toBe(2000);
   });
 
   it('writes off MAX_INPUT_CENTS on a line of that amount', () => {
-    expect(planWriteOff(line({ amountCents: MAX_INPUT_CENTS }), MAX_INPUT_CENTS)).toBe(MAX_INPUT_CENTS);
+    expect(planWriteOff(line({ amountCents: MAX_INPUT_CENTS }), 0, MAX_INPUT_CENTS)).toBe(MAX_INPUT_CENTS);
   });
 
   it('allows any kind and origin, remittance PR included', () => {
     for (const origin of ['REMITTANCE', 'ESTIMATED', 'SELF_PAY', 'STAFF'] as const) {
       for (const kind of ['COPAY', 'COINSURANCE', 'DEDUCTIBLE', 'NON_COVERED', 'OTHER', 'SELF_PAY', 'CUSTOM'] as const) {
-        expect(planWriteOff(line({ origin, kind }), 100)).toBe(100);
+        expect(planWriteOff(line({ origin, kind }), 0, 100)).toBe(100);
       }
     }
   });
 
   it('refuses open + 1 with WRITE_OFF_EXCEEDS_OPEN naming the open amount', () => {
-    expect(planWriteOff(line(), 10001)).toEqual(exceedsOpen('$100.00'));
-    expect(planWriteOff(line({ paidCents: 3000, writtenOffCents: 5000 }), 2001)).toEqual(exceedsOpen('$20.00'));
-    expect(planWriteOff(line({ amountCents: 123456789 }), MAX_INPUT_CENTS)).toEqual(exceedsOpen('$1,234,567.89'));
-    expect(planWriteOff(line({ paidCents: 9999 }), 2)).toEqual(exceedsOpen('$0.01'));
+    expect(planWriteOff(line(), 0, 10001)).toEqual(exceedsOpen('$100.00'));
+    expect(planWriteOff(line({ paidCents: 3000, writtenOffCents: 5000 }), 0, 2001)).toEqual(exceedsOpen('$20.00'));
+    expect(planWriteOff(line({ amountCents: 123456789 }), 0, MAX_INPUT_CENTS)).toEqual(exceedsOpen('$1,234,567.89'));
+    expect(planWriteOff(line({ paidCents: 9999 }), 0, 2)).toEqual(exceedsOpen('$0.01'));
   });
 
   it.each([0, -1, -10000, 1.5, 0.1, Number.NaN, Number.POSITIVE_INFINITY, MAX_INPUT_CENTS + 1])('refuses %p with INVALID_AMOUNT', (amount) => {
-    expect(planWriteOff(line(), amount)).toEqual(WO_INVALID);
+    expect(planWriteOff(line(), 0, amount)).toEqual(WO_INVALID);
   });
 
   it('evaluates the line first: a blocked line wins over a bad amount', () => {
-    expect(planWriteOff(line({ status: 'CANCELLED' }), 0)).toEqual({ code: 'PR_CANCELLED', message: 'This PR was cancelled, so there is nothing to write off.' });
-    expect(planWriteOff(line({ paidCents: 10000 }), -5)).toEqual({
+    expect(planWriteOff(line({ status: 'CANCELLED' }), 0, 0)).toEqual({ code: 'PR_CANCELLED', message: 'This PR was cancelled, so there is nothing to write off.' });
+    expect(planWriteOff(line({ paidCents: 10000 }), 0, -5)).toEqual({
       code: 'PR_ALREADY_PAID',
       message: 'This PR has already been paid. Refund the payment before writing it off.',
     });
-    expect(planWriteOff(line({ writtenOffCents: 10000 }), 1)).toEqual({
+    expect(planWriteOff(line({ writtenOffCents: 10000 }), 0, 1)).toEqual({
       code: 'PR_ALREADY_WRITTEN_OFF',
       message: 'This PR has already been fully written off. Remove the write-off to change it.',
     });
-    expect(planWriteOff(line({ paidCents: 4000, writtenOffCents: 6000 }), 1)).toEqual({
+    expect(planWriteOff(line({ paidCents: 4000, writtenOffCents: 6000 }), 0, 1)).toEqual({
       code: 'NOTHING_TO_WRITE_OFF',
       message: 'Nothing is left to write off: $40.00 paid and $60.00 written off.',
     });
   });
 
   it('checks the amount before the open limit', () => {
-    expect(planWriteOff(line({ amountCents: 100 }), MAX_INPUT_CENTS + 1)).toEqual(WO_INVALID);
+    expect(planWriteOff(line({ amountCents: 100 }), 0, MAX_INPUT_CENTS + 1)).toEqual(WO_INVALID);
   });
 });
 

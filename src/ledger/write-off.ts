@@ -1,5 +1,5 @@
 import { Refusal, RefusalCode, isRefusal, refusal } from './codes';
-import { writeOffBlocker, removalBlocker } from './availability';
+import { nextWriteOffBlocker, removalBlocker } from './availability';
 import { formatCents, isPositiveCents } from './money';
 import { openCents } from './lines';
 import { cleanOptionalText } from './text';
@@ -42,9 +42,12 @@ export function checkWriteOffReason(reason: WriteOffReason, customReason: string
   return custom;
 }
 
-/** Checks a write-off of `amountCents` against the line (DESIGN §2.3). Returns the amount to write off. */
-export function planWriteOff(line: LineState, amountCents: number): number | Refusal {
-  const blocker = writeOffBlocker(line, true);
+/**
+ * Checks a write-off of `amountCents` against the line (DESIGN §2.3), which holds `writeOffCount` write-offs so far.
+ * Returns the amount to write off.
+ */
+export function planWriteOff(line: LineState, writeOffCount: number, amountCents: number): number | Refusal {
+  const blocker = nextWriteOffBlocker(line, writeOffCount, true);
   if (blocker) return blocker;
   if (!isPositiveCents(amountCents)) {
     return refusal(RefusalCode.INVALID_AMOUNT, 'Enter an amount greater than $0.00.', AMOUNT_FIELD);

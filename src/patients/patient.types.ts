@@ -1,6 +1,7 @@
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Extensions, Field, ID, InputType, ObjectType } from 'type-graphql';
 import { PageInfo, UserError } from '../graphql/common.types';
 import { PatientView } from '../read-model/views';
+import { MAX_PAGE_SIZE, MAX_USER_ERRORS } from '../ledger';
 
 @ObjectType({ description: 'A patient of the practice. Fields `balance`, `charges` and `payments` are resolved on demand.' })
 export class Patient {
@@ -34,7 +35,8 @@ export class PatientEdge {
 
 @ObjectType({ description: 'A page of patients, by last name then first name.' })
 export class PatientConnection {
-  @Field(() => [PatientEdge], { description: 'The patients on this page.' })
+  @Field(() => [PatientEdge], { description: `The patients on this page: \`first\` of them, at most ${MAX_PAGE_SIZE}.` })
+  @Extensions({ maxItems: MAX_PAGE_SIZE })
   edges: PatientEdge[];
 
   @Field(() => PageInfo, { description: 'Where this page sits in the list.' })
@@ -61,6 +63,7 @@ export class CreatePatientPayload {
   @Field(() => Patient, { nullable: true, description: 'The new patient; null when refused.' })
   patient: PatientView | null;
 
-  @Field(() => [UserError], { description: 'Why it was refused; empty on success.' })
+  @Field(() => [UserError], { description: `Why it was refused; empty on success. At most ${MAX_USER_ERRORS}.` })
+  @Extensions({ maxItems: MAX_USER_ERRORS })
   userErrors: UserError[];
 }

@@ -1,11 +1,11 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Extensions, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { RequestContext } from '../graphql/context';
 import { Availability } from '../graphql/common.types';
 import { moneyPayload } from '../graphql/payloads';
 import { Patient } from '../patients/patient.types';
 import { Responsibility } from '../responsibilities/responsibility.types';
 import { roleCan } from '../auth/roles';
-import { refundBlocker, toAvailability } from '../ledger';
+import { MAX_LINES_PER_PAYMENT, MAX_REFUNDS_PER_PAYMENT, nextRefundBlocker, toAvailability } from '../ledger';
 import type { AllocationView, LineView, PatientView, PaymentView, RefundView } from '../read-model/views';
 import { Allocation, Payment, RecordPaymentInput, RecordPaymentPayload, Refund, RefundPaymentInput, RefundPaymentPayload } from './payment.types';
 
@@ -36,19 +36,24 @@ export class PaymentResolver {
     return (await ctx.loaders.patient.load(payment.patientId))!;
   }
 
-  @FieldResolver(() => [Allocation], { description: 'Where the money sits now, line by line.' })
+  @FieldResolver(() => [Allocation], { description: `Where the money sits now, line by line. At most ${MAX_LINES_PER_PAYMENT} lines.` })
+  @Extensions({ maxItems: MAX_LINES_PER_PAYMENT })
   allocations(@Root() payment: PaymentView): AllocationView[] {
-    return payment.allocations;
+    // Only a payment from before the cap could sit on more lines.
+    return payment.allocations.slice(0, MAX_LINES_PER_PAYMENT);
   }
 
-  @FieldResolver(() => [Refund], { description: 'Its refunds, oldest first.' })
-  refunds(@Root() payment: PaymentView, @Ctx() ctx: RequestContext): Promise<RefundView[]> {
-    return ctx.loaders.refundsOfPayment.load(payment.id);
+  @FieldResolver(() => [Refund], { description: `Its refunds, oldest first. At most ${MAX_REFUNDS_PER_PAYMENT}.` })
+  @Extensions({ maxItems: MAX_REFUNDS_PER_PAYMENT })
+  async refunds(@Root() payment: PaymentView, @Ctx() ctx: RequestContext): Promise<RefundView[]> {
+    // Only a payment from before the cap could have more.
+    return (await ctx.loaders.refundsOfPayment.load(payment.id)).slice(0, MAX_REFUNDS_PER_PAYMENT);
   }
 
   @FieldResolver(() => Availability, { description: 'Whether you can refund this payment now, and the tooltip if not.' })
-  canRefund(@Root() payment: PaymentView, @Ctx() ctx: RequestContext): Availability {
-    return toAvailability(refundBlocker(payment, roleCan(ctx.actor.role, 'REFUND')));
+  async canRefund(@Root() payment: PaymentView, @Ctx() ctx: RequestContext): Promise<Availability> {
+    const refunds = await ctx.loaders.refundsOfPayment.load(payment.id);
+    return toAvailability(nextRefundBlocker(payment, refunds.length, roleCan(ctx.actor.role, 'REFUND')));
   }
 }
 

@@ -8,6 +8,7 @@ import {
   PaymentPurpose,
   RefundMethod,
   RequestedAllocation,
+  checkAllocationCount,
   checkInstant,
   cleanText,
   isRefusal,
@@ -45,11 +46,13 @@ export class PaymentService {
 
   record(caller: AuditCaller, { idempotencyKey, ...input }: RecordPaymentCommand): Promise<MoneyOutcome<PaymentResult>> {
     const purpose = input.purpose ?? 'BALANCE';
+    const tooMany = checkAllocationCount(input.allocations?.length ?? 0);
     return this.mutations.run(caller, {
       operation: 'recordPayment',
       input: { ...input, purpose },
-      idempotencyKey,
-      locate: (sql) => patientOwning(sql, 'patients', input.patientId, caller.actor.practiceId, ['input', 'patientId']),
+      // Too long an input is refused before anything about it is looked up (its key, its patient) or locked.
+      idempotencyKey: tooMany ? null : idempotencyKey,
+      locate: async (sql) => tooMany ?? patientOwning(sql, 'patients', input.patientId, caller.actor.practiceId, ['input', 'patientId']),
       apply: async (ledger, write) => {
         const receivedAt = input.receivedAt ? checkInstant(input.receivedAt, 'received date', ['input', 'receivedAt']) : write.now;
         if (isRefusal(receivedAt)) return receivedAt;
@@ -92,7 +95,7 @@ export class PaymentService {
       apply: async (ledger, write) => {
         const payment = ledger.payments.get(input.paymentId);
         if (!payment) return notFound('payment', ['input', 'paymentId']);
-        const plan = planRefund(payment, input.method, input.amountCents);
+        const plan = planRefund(payment, payment.refundCount, input.method, input.amountCents);
         if (isRefusal(plan)) return plan;
         const reason = cleanText(input.reason, { label: 'reason', field: ['input', 'reason'] });
         if (isRefusal(reason)) return reason;

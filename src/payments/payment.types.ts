@@ -1,7 +1,7 @@
-import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Extensions, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { PageInfo, PaymentMethodEnum, PaymentPurposeEnum, RefundMethodEnum } from '../graphql/common.types';
 import { BalancePayload } from '../balances/balance.types';
-import type { PaymentMethod, PaymentPurpose, RefundMethod } from '../ledger';
+import { MAX_ALLOCATIONS_PER_PAYMENT, MAX_PAGE_SIZE, type PaymentMethod, type PaymentPurpose, type RefundMethod } from '../ledger';
 import { PaymentView, RefundView } from '../read-model/views';
 
 @ObjectType({ description: 'Part of a payment that sits on a PR line now (net of refunds, credit moves and releases).' })
@@ -54,7 +54,8 @@ export class PaymentEdge {
 
 @ObjectType({ description: "A page of a patient's payments, most recently received first." })
 export class PaymentConnection {
-  @Field(() => [PaymentEdge], { description: 'The payments on this page.' })
+  @Field(() => [PaymentEdge], { description: `The payments on this page: \`first\` of them, at most ${MAX_PAGE_SIZE}.` })
+  @Extensions({ maxItems: MAX_PAGE_SIZE })
   edges: PaymentEdge[];
 
   @Field(() => PageInfo, { description: 'Where this page sits in the list.' })
@@ -108,7 +109,11 @@ export class RecordPaymentInput {
   @Field(() => ID, { nullable: true, description: 'The charge (visit) an up-front or self-pay payment is for.' })
   chargeId?: string | null;
 
-  @Field(() => [AllocationInput], { nullable: true, description: 'BALANCE payments: where the money goes. What is not allocated becomes credit.' })
+  @Field(() => [AllocationInput], {
+    nullable: true,
+    description: `BALANCE payments: where the money goes. What is not allocated becomes credit. At most ${MAX_ALLOCATIONS_PER_PAYMENT}.`,
+  })
+  @Extensions({ maxItems: MAX_ALLOCATIONS_PER_PAYMENT })
   allocations?: AllocationInput[] | null;
 
   @Field(() => String, { nullable: true, description: 'When it was received, ISO-8601 with a time zone; default now.' })

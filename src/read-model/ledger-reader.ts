@@ -1,6 +1,6 @@
 import type { SqlRunner } from '../db/database';
 import { toCents } from '../db/columns';
-import { openCents } from '../ledger';
+import { MAX_TIMELINE_ENTRIES, openCents } from '../ledger';
 import type { AllocationView, BalanceView, ChargeView, LineView, PatientView, PaymentView, RefundView, TimelineEntry, WriteOffView } from './views';
 
 type Row = Record<string, unknown>;
@@ -270,11 +270,18 @@ export class LedgerReader {
     return { rows: rows.slice(0, first).map((r) => String(r.id)), hasNextPage: rows.length > first };
   }
 
-  /** The history of each charge, oldest first (DESIGN §2: every balance can be rebuilt from these rows). */
+  /**
+   * The history of each charge, oldest first (DESIGN §2: every balance can be rebuilt from these rows): its oldest
+   * MAX_TIMELINE_ENTRIES entries, the most `Charge.timeline` returns.
+   */
   async timelines(practiceId: string, chargeIds: readonly string[]): Promise<TimelineEntry[]> {
     if (chargeIds.length === 0) return [];
-    const sql = `SELECT * FROM (${TIMELINE_SQL.replace(/%IN%/g, placeholders(chargeIds.length))}) t ORDER BY t.at, COALESCE(t.seq, 0), t.id`;
-    const params = Array.from({ length: TIMELINE_PARTS }, () => [practiceId, ...chargeIds]).flat();
+    const order = 't.at, COALESCE(t.seq, 0), t.id';
+    const sql = `SELECT * FROM (
+        SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t.charge_id ORDER BY ${order}) AS entry_number
+        FROM (${TIMELINE_SQL.replace(/%IN%/g, placeholders(chargeIds.length))}) t
+      ) t WHERE t.entry_number <= ? ORDER BY ${order}`;
+    const params = [...Array.from({ length: TIMELINE_PARTS }, () => [practiceId, ...chargeIds]).flat(), MAX_TIMELINE_ENTRIES];
     const rows = await this.sql.query(sql, params);
     return rows.map((r) => ({
       id: String(r.id),

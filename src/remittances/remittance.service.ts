@@ -4,7 +4,7 @@ import { patientOwning } from '../ledger-store/locate';
 import { ResponsibilityEntity } from '../responsibilities/responsibility.entity';
 import { WriteOffReversalEntity } from '../write-offs/write-off.entity';
 import { RemittanceEntity } from './remittance.entity';
-import { Adjustment, RefusalCode, cleanText, isRefusal, notFound, planRemittance, refusal } from '../ledger';
+import { Adjustment, RefusalCode, checkAdjustmentCount, cleanText, isRefusal, notFound, planRemittance, refusal } from '../ledger';
 
 export interface RecordRemittanceCommand {
   chargeId: string;
@@ -22,11 +22,13 @@ export class RemittanceService {
   constructor(private readonly mutations: MoneyMutations) {}
 
   record(caller: AuditCaller, { idempotencyKey, ...input }: RecordRemittanceCommand): Promise<MoneyOutcome<RemittanceResult>> {
+    const tooMany = checkAdjustmentCount(input.adjustments.length);
     return this.mutations.run(caller, {
       operation: 'recordRemittance',
       input,
-      idempotencyKey,
-      locate: (sql) => patientOwning(sql, 'charges', input.chargeId, caller.actor.practiceId, ['input', 'chargeId']),
+      // Too long an input is refused before anything about it is looked up (its key, its charge) or locked.
+      idempotencyKey: tooMany ? null : idempotencyKey,
+      locate: async (sql) => tooMany ?? patientOwning(sql, 'charges', input.chargeId, caller.actor.practiceId, ['input', 'chargeId']),
       apply: async (ledger, write) => {
         const externalId = cleanText(input.remittanceId, { label: 'remittance id', field: ['input', 'remittanceId'] });
         if (isRefusal(externalId)) return externalId;

@@ -1,7 +1,8 @@
-import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Extensions, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { BalancePayload } from '../balances/balance.types';
 import { Charge } from '../charges/charge.types';
 import { ChargeView } from '../read-model/views';
+import { MAX_ADJUSTMENTS_PER_REMITTANCE } from '../ledger';
 
 @InputType({ description: "One adjustment of an insurer's adjudication. Group PR becomes a REMITTANCE PR line; CO, OA and PI create no PR." })
 export class RemittanceAdjustmentInput {
@@ -23,7 +24,8 @@ export class RecordRemittanceInput {
   @Field({ description: "The insurer's remittance (ERA/EOB) reference; recorded once per charge." })
   remittanceId: string;
 
-  @Field(() => [RemittanceAdjustmentInput], { description: 'The adjustments.' })
+  @Field(() => [RemittanceAdjustmentInput], { description: `The adjustments. At most ${MAX_ADJUSTMENTS_PER_REMITTANCE}.` })
+  @Extensions({ maxItems: MAX_ADJUSTMENTS_PER_REMITTANCE })
   adjustments: RemittanceAdjustmentInput[];
 
   @Field(() => String, { nullable: true, description: 'Makes retries safe: the same key and input return the first result and change nothing.' })

@@ -1,11 +1,11 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Extensions, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { RequestContext } from '../graphql/context';
 import { Availability } from '../graphql/common.types';
 import { moneyPayload } from '../graphql/payloads';
 import { Charge } from '../charges/charge.types';
 import { WriteOff } from '../write-offs/write-off.types';
 import { roleCan } from '../auth/roles';
-import { cancelBlocker, openCents, toAvailability, writeOffBlocker } from '../ledger';
+import { MAX_WRITE_OFFS_PER_LINE, cancelBlocker, nextWriteOffBlocker, openCents, toAvailability } from '../ledger';
 import type { ChargeView, LineView, WriteOffView } from '../read-model/views';
 import { CancelPRInput, CancelPRPayload, Responsibility } from './responsibility.types';
 
@@ -34,14 +34,17 @@ export class ResponsibilityResolver {
     return openCents(line);
   }
 
-  @FieldResolver(() => [WriteOff], { description: 'Its write-offs, oldest first, fully removed ones included.' })
-  writeOffs(@Root() line: LineView, @Ctx() ctx: RequestContext): Promise<WriteOffView[]> {
-    return ctx.loaders.writeOffsOfLine.load(line.id);
+  @FieldResolver(() => [WriteOff], { description: `Its write-offs, oldest first, fully removed ones included. At most ${MAX_WRITE_OFFS_PER_LINE}.` })
+  @Extensions({ maxItems: MAX_WRITE_OFFS_PER_LINE })
+  async writeOffs(@Root() line: LineView, @Ctx() ctx: RequestContext): Promise<WriteOffView[]> {
+    // Only a line from before the cap could hold more.
+    return (await ctx.loaders.writeOffsOfLine.load(line.id)).slice(0, MAX_WRITE_OFFS_PER_LINE);
   }
 
   @FieldResolver(() => Availability, { description: 'Whether you can write this line off now, and the tooltip if not.' })
-  canWriteOff(@Root() line: LineView, @Ctx() ctx: RequestContext): Availability {
-    return toAvailability(writeOffBlocker(line, roleCan(ctx.actor.role, 'POST')));
+  async canWriteOff(@Root() line: LineView, @Ctx() ctx: RequestContext): Promise<Availability> {
+    const writeOffs = await ctx.loaders.writeOffsOfLine.load(line.id);
+    return toAvailability(nextWriteOffBlocker(line, writeOffs.length, roleCan(ctx.actor.role, 'POST')));
   }
 
   @FieldResolver(() => Availability, { description: 'Whether you can cancel this line now, and the tooltip if not.' })

@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Extensions, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { RequestContext } from '../graphql/context';
 import { Availability } from '../graphql/common.types';
 import { moneyPayload } from '../graphql/payloads';
@@ -10,7 +10,8 @@ import { RemoveWriteOffInput, RemoveWriteOffPayload, WriteOff, WriteOffInput, Wr
 
 @Resolver(() => WriteOff)
 export class WriteOffResolver {
-  @Query(() => [WriteOffReasonOption], { description: 'The write-off reasons for the dropdown, in display order.' })
+  @Query(() => [WriteOffReasonOption], { description: `The write-off reasons for the dropdown, in display order. At most ${WRITE_OFF_REASONS.length}.` })
+  @Extensions({ maxItems: WRITE_OFF_REASONS.length })
   writeOffReasons(): WriteOffReasonOption[] {
     return WRITE_OFF_REASONS.map((r) => ({ ...r }));
   }

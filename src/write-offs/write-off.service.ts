@@ -45,7 +45,8 @@ export class WriteOffService {
       apply: async (ledger, write) => {
         const line = ledger.lines.get(input.responsibilityId);
         if (!line) return notFound('PR line', ['input', 'responsibilityId']);
-        const amount = planWriteOff(line, input.amountCents);
+        const writeOffCount = [...ledger.writeOffs.values()].filter((w) => w.responsibilityId === line.id).length;
+        const amount = planWriteOff(line, writeOffCount, input.amountCents);
         if (isRefusal(amount)) return amount;
         const customReason = checkWriteOffReason(input.reason, input.customReason);
         if (isRefusal(customReason)) return customReason;

@@ -1,0 +1,95 @@
+import { Refusal, RefusalCode, refusal } from './codes';
+
+/**
+ * The upper bound of every list the API takes or returns, defined once. Inputs longer than their bound are refused
+ * with TOO_MANY_ITEMS before anything else is checked; stored lists are capped where rows are added, so the API
+ * never has to cut a list short to honour a bound it states. The schema states each bound in the field's
+ * description and as the field extension `maxItems`, which the query cost model reads.
+ */
+
+/**
+ * PR lines one charge can hold, cancelled ones included: those entered with it (createCharge), those created by
+ * up-front and self-pay payments, and those from remittances. A visit has a handful; 20 is ample and bounds
+ * `Charge.responsibilities`.
+ */
+export const MAX_LINES_PER_CHARGE = 20;
+
+/** Allocations in one recordPayment: a payment spread over a patient's open lines, one screen of them. */
+export const MAX_ALLOCATIONS_PER_PAYMENT = 50;
+
+/** Adjustments in one recordRemittance: a real 835 service line carries a handful of CAS adjustments. */
+export const MAX_ADJUSTMENTS_PER_REMITTANCE = 30;
+
+/** Write-offs one PR line can hold, fully removed ones included; bounds `Responsibility.writeOffs`. */
+export const MAX_WRITE_OFFS_PER_LINE = 20;
+
+/** Refunds one payment can have; bounds `Payment.refunds`. */
+export const MAX_REFUNDS_PER_PAYMENT = 20;
+
+/**
+ * PR lines one payment can sit on at once: `Payment.allocations`, which lists them line by line. A balance payment
+ * starts on at most MAX_ALLOCATIONS_PER_PAYMENT lines and an up-front one on one; only a remittance moving money off
+ * a superseded estimate spreads a payment further, and it never spreads one beyond this (what would have to go
+ * further stays with the payment as credit).
+ */
+export const MAX_LINES_PER_PAYMENT = 100;
+
+/** `Charge.timeline` returns the oldest `first` entries: this many unless asked, never more than the maximum. */
+export const DEFAULT_TIMELINE_ENTRIES = 100;
+export const MAX_TIMELINE_ENTRIES = 200;
+
+/** Rows in one page of a connection (`first`): patients, charges, payments, audit events. */
+export const MAX_PAGE_SIZE = 100;
+
+/**
+ * `AuditEvent.entityIds`: a read records the rows one root field returned (one object, or one page of a connection);
+ * a mutation the ids it returns (at most 2) or, refused, those its input names: at most a patient, a charge and
+ * MAX_ALLOCATIONS_PER_PAYMENT lines, since a longer input is refused before anything about it is looked up.
+ */
+export const MAX_AUDIT_ENTITY_IDS = MAX_PAGE_SIZE;
+
+/** A refused mutation answers with one userError: the first rule that fails. */
+export const MAX_USER_ERRORS = 1;
+
+/** `UserError.field` is a path into the input: at its deepest `["input", <list>, <index>, <field>]`. */
+export const MAX_FIELD_PATH_SEGMENTS = 4;
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+function tooMany(message: string, field: readonly string[]): Refusal {
+  return refusal(RefusalCode.TOO_MANY_ITEMS, message, field);
+}
+
+/**
+ * Refuses a charge that would have more than MAX_LINES_PER_CHARGE PR lines. `lineCount` is how many it would have:
+ * those of the request alone for a new charge, or those stored plus those the request adds.
+ */
+export function checkLinesPerCharge(lineCount: number, field: readonly string[]): Refusal | null {
+  if (lineCount <= MAX_LINES_PER_CHARGE) return null;
+  return tooMany(`A charge can have at most ${MAX_LINES_PER_CHARGE} PR lines, cancelled ones included; this one would have ${count(lineCount)}.`, field);
+}
+
+export function checkAllocationCount(allocationCount: number): Refusal | null {
+  if (allocationCount <= MAX_ALLOCATIONS_PER_PAYMENT) return null;
+  return tooMany(
+    `A payment can have at most ${MAX_ALLOCATIONS_PER_PAYMENT} allocations; this one has ${count(allocationCount)}. Record the rest as another payment.`,
+    ['input', 'allocations'],
+  );
+}
+
+export function checkAdjustmentCount(adjustmentCount: number): Refusal | null {
+  if (adjustmentCount <= MAX_ADJUSTMENTS_PER_REMITTANCE) return null;
+  return tooMany(`A remittance can have at most ${MAX_ADJUSTMENTS_PER_REMITTANCE} adjustments; this one has ${count(adjustmentCount)}.`, ['input', 'adjustments']);
+}
+
+/** Refuses another write-off on a line that already holds MAX_WRITE_OFFS_PER_LINE (removed ones count). */
+export function writeOffsFull(writeOffCount: number): Refusal | null {
+  if (writeOffCount < MAX_WRITE_OFFS_PER_LINE) return null;
+  return tooMany(`This PR line already has ${writeOffCount} write-offs, the most one line can hold.`, ['input', 'responsibilityId']);
+}
+
+/** Refuses another refund of a payment that already has MAX_REFUNDS_PER_PAYMENT. */
+export function refundsFull(refundCount: number): Refusal | null {
+  if (refundCount < MAX_REFUNDS_PER_PAYMENT) return null;
+  return tooMany(`This payment already has ${refundCount} refunds, the most one payment can hold.`, ['input', 'paymentId']);
+}
