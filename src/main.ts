@@ -10,11 +10,12 @@ async function main(): Promise<void> {
   loadDotEnv(path.resolve('.env'));
   const config = loadConfig();
   const server = await startServer(config);
-  if (!config.isProduction && config.auth.jwtSecret) {
+  process.stdout.write(`\nPR ledger listening on ${server.url} (WebSocket: ${server.url.replace('http', 'ws')})\n`);
+  // Only for the generated development secret: with AUTH_JWT_SECRET set, a token printed to stdout would be a real one.
+  if (!config.isProduction && config.auth.secretGenerated && config.auth.jwtSecret) {
     const token = await signToken(config.auth.jwtSecret, { sub: 'demo-manager', practiceId: DEMO_PRACTICE_ID, role: 'BILLING_MANAGER' }, { expiresIn: '12h' });
     process.stdout.write(
-      `\nPR ledger listening on ${server.url} (WebSocket: ${server.url.replace('http', 'ws')})\n` +
-        `Demo token (practice ${DEMO_PRACTICE_ID}, role BILLING_MANAGER, valid 12 hours):\n\n  ${token}\n\n` +
+      `Demo token (practice ${DEMO_PRACTICE_ID}, role BILLING_MANAGER, valid 12 hours):\n\n  ${token}\n\n` +
         `Try: curl -s ${server.url} -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\\n` +
         `       -d '{"query":"{ patients(first: 20) { edges { node { id firstName lastName balance { outstandingCents creditCents } } } } }"}'\n\n`,
     );

@@ -1,8 +1,25 @@
 import crypto from 'node:crypto';
 import type { Database, Transaction } from '../db/database';
 import type { Actor } from '../auth/actor';
-import { AuditEventEntity } from './audit-event.entity';
+import { describeError, type Logger } from '../logger';
+import { AuditEventEntity, AuditEventPatientEntity } from './audit-event.entity';
+import { BatchBuffer } from './audit-buffer';
 import type { Page } from '../read-model/ledger-reader';
+
+/**
+ * Read events wait at most this long before they are written: the bound on how long a read can be missing from the
+ * trail (of another instance; this instance's `auditTrail` writes what waits first).
+ */
+export const READ_AUDIT_MAX_DELAY_MS = 250;
+/** Read events are written as soon as this many wait, in one transaction: one per batch, not one per read. */
+export const READ_AUDIT_BATCH_SIZE = 500;
+/** While the database cannot take them, at most this many read events wait in memory; then the oldest are dropped. */
+export const READ_AUDIT_CAPACITY = 50_000;
+/** A failed flush is retried after 250 ms, 500 ms, 1 s, … and at most every 10 s while the database stays down. */
+const READ_AUDIT_RETRY_BASE_MS = 250;
+const READ_AUDIT_RETRY_MAX_MS = 10_000;
+/** Rows per INSERT statement, well under SQLite's (32,766) and PostgreSQL's (65,535) bound parameters. */
+const ROWS_PER_INSERT = 500;
 
 export interface AuditEventView {
   id: string;
@@ -14,6 +31,7 @@ export interface AuditEventView {
   entityIds: string[];
   actor: { id: string; role: string };
   requestId: string;
+  clientRequestId: string | null;
 }
 
 export interface AuditQuery {
@@ -30,60 +48,127 @@ export interface AuditEntry {
   operation: string;
   outcome: AuditOutcome;
   code?: string | null;
+  /** The one patient the event is about, when there is one. */
   patientId?: string | null;
+  /** Every other patient whose data the event concerns, e.g. each patient a list read returned. */
+  patientIds?: string[];
   entityIds?: string[];
 }
 
 export interface AuditCaller {
   actor: Actor;
+  /** Made by the server. */
   requestId: string;
+  /** What the client sent as `x-request-id`, if anything: kept beside `requestId`, never instead of it. */
+  clientRequestId?: string | null;
 }
 
-/** Writes audit events. Accepted money mutations write theirs inside their own transaction. */
-export class AuditService {
-  constructor(private readonly db: Database) {}
+/** One event and the rows that index it by patient. */
+interface AuditRecord {
+  event: AuditEventEntity;
+  patients: AuditEventPatientEntity[];
+}
 
-  entity(caller: AuditCaller, entry: AuditEntry): AuditEventEntity {
-    return Object.assign(new AuditEventEntity(), {
-      id: crypto.randomUUID(),
-      practiceId: caller.actor.practiceId,
-      occurredAt: new Date().toISOString(),
-      operation: entry.operation,
-      outcome: entry.outcome,
-      code: entry.code ?? null,
-      patientId: entry.patientId ?? null,
-      entityIds: JSON.stringify([...new Set(entry.entityIds ?? [])]),
-      actorId: caller.actor.userId,
-      actorRole: caller.actor.role,
-      requestId: caller.requestId.slice(0, 64),
+/**
+ * Whatever text a token or request carried, the row is storable on both databases: PostgreSQL text cannot hold NUL,
+ * and a varchar(n) refuses longer values. An audit write must never be what fails a request.
+ */
+function storable(value: string, maxLength: number): string {
+  return value.replace(/\u0000/g, '\uFFFD').slice(0, maxLength);
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size));
+  return result;
+}
+
+/**
+ * Writes audit events. Mutation attempts are durable before their answer: an accepted money mutation's event is in
+ * its own transaction, a refusal's or failure's in a short one of its own. Reads are buffered and written in batches
+ * (at most READ_AUDIT_MAX_DELAY_MS later), so that readers never queue one transaction each behind writers.
+ */
+export class AuditService {
+  private readonly reads: BatchBuffer<AuditRecord>;
+
+  constructor(
+    private readonly db: Database,
+    private readonly logger?: Logger,
+  ) {
+    this.reads = new BatchBuffer<AuditRecord>((records) => this.db.transaction((tx) => this.insert(tx, records, { skipExisting: true })), {
+      maxDelayMs: READ_AUDIT_MAX_DELAY_MS,
+      batchSize: READ_AUDIT_BATCH_SIZE,
+      capacity: READ_AUDIT_CAPACITY,
+      retryBaseMs: READ_AUDIT_RETRY_BASE_MS,
+      retryMaxMs: READ_AUDIT_RETRY_MAX_MS,
+      onDropped: (count) => this.logger?.log('error', 'audit_reads_dropped', { count, capacity: READ_AUDIT_CAPACITY }),
+      onFlushFailed: (error, waiting, failures) => this.logger?.log('error', 'audit_flush_failed', { waiting, failures, ...describeError(error) }),
     });
   }
 
-  async recordIn(tx: Transaction, caller: AuditCaller, entry: AuditEntry): Promise<void> {
-    await tx.manager.insert(AuditEventEntity, this.entity(caller, entry));
+  /** Read events waiting to be written. */
+  get pendingReads(): number {
+    return this.reads.pending;
   }
 
-  /** The practice's events, newest first. */
+  /** Read events lost because the buffer overflowed while the database was down (or arrived after `close`). */
+  get droppedReads(): number {
+    return this.reads.droppedTotal;
+  }
+
+  async recordIn(tx: Transaction, caller: AuditCaller, entry: AuditEntry): Promise<void> {
+    await this.insert(tx, [this.build(caller, entry)], { skipExisting: false });
+  }
+
+  /** An event of its own (a refusal, a failure): its own short transaction, written before the answer leaves. */
+  async record(caller: AuditCaller, entry: AuditEntry): Promise<void> {
+    await this.db.transaction((tx) => this.recordIn(tx, caller, entry));
+  }
+
+  /** A request's read events: returns at once; they are written with the next batch. */
+  enqueueReads(caller: AuditCaller, entries: AuditEntry[]): void {
+    this.reads.add(entries.map((entry) => this.build(caller, entry)));
+  }
+
+  /** Writes every read event waiting now (after a flush already in flight). */
+  flush(): Promise<void> {
+    return this.reads.flush();
+  }
+
+  /** Writes what waits and stops the timer: for shutdown, before the database closes. */
+  close(): Promise<void> {
+    return this.reads.close();
+  }
+
+  /**
+   * The practice's events, newest first. This instance's waiting reads are written first, so a caller sees its own
+   * earlier reads. By patient, the page is read from audit_event_patients, which also indexes list reads.
+   */
   async list(practiceId: string, query: AuditQuery): Promise<Page<AuditEventView>> {
-    const where = ['practice_id = ?'];
+    await this.flush();
+    const byPatient = Boolean(query.patientId);
+    // By patient, time and cursor bounds apply to the index table, so the index alone finds and orders the page.
+    const [at, id] = byPatient ? ['p.occurred_at', 'p.event_id'] : ['e.occurred_at', 'e.id'];
+    const where = [byPatient ? 'p.practice_id = ?' : 'e.practice_id = ?'];
     const params: unknown[] = [practiceId];
-    if (query.patientId) {
-      where.push('patient_id = ?');
+    if (byPatient) {
+      where.push('p.patient_id = ?', 'e.practice_id = p.practice_id');
       params.push(query.patientId);
     }
     if (query.from) {
-      where.push('occurred_at >= ?');
+      where.push(`${at} >= ?`);
       params.push(query.from);
     }
     if (query.to) {
-      where.push('occurred_at < ?');
+      where.push(`${at} < ?`);
       params.push(query.to);
     }
     if (query.after) {
-      where.push('(occurred_at < ? OR (occurred_at = ? AND id < ?))');
+      where.push(`(${at} < ? OR (${at} = ? AND ${id} < ?))`);
       params.push(query.after[0], query.after[0], query.after[1]);
     }
-    const rows = await this.db.query(`SELECT * FROM audit_events WHERE ${where.join(' AND ')} ORDER BY occurred_at DESC, id DESC LIMIT ?`, [
+    const tables = byPatient ? 'audit_event_patients p JOIN audit_events e ON e.id = p.event_id' : 'audit_events e';
+    const rows = await this.db.query(`SELECT e.* FROM ${tables} WHERE ${where.join(' AND ')} ORDER BY ${at} DESC, ${id} DESC LIMIT ?`, [
       ...params,
       query.first + 1,
     ]);
@@ -99,18 +184,48 @@ export class AuditService {
         entityIds: JSON.parse(String(r.entity_ids)) as string[],
         actor: { id: String(r.actor_id), role: String(r.actor_role) },
         requestId: String(r.request_id),
+        clientRequestId: r.client_request_id === null ? null : String(r.client_request_id),
       })),
     };
   }
 
-  /** A request's read events, in one short transaction. */
-  async recordReads(caller: AuditCaller, entries: AuditEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    await this.db.transaction((tx) => tx.manager.insert(AuditEventEntity, entries.map((entry) => this.entity(caller, entry))));
+  private build(caller: AuditCaller, entry: AuditEntry): AuditRecord {
+    const event = Object.assign(new AuditEventEntity(), {
+      id: crypto.randomUUID(),
+      practiceId: storable(caller.actor.practiceId, 64),
+      occurredAt: new Date().toISOString(),
+      operation: storable(entry.operation, 64),
+      outcome: entry.outcome,
+      code: entry.code ? storable(entry.code, 64) : null,
+      patientId: entry.patientId ? storable(entry.patientId, 36) : null,
+      // JSON escapes NUL, so the document itself is always storable text.
+      entityIds: JSON.stringify([...new Set(entry.entityIds ?? [])]),
+      actorId: storable(caller.actor.userId, 255),
+      actorRole: storable(caller.actor.role, 32),
+      requestId: storable(caller.requestId, 64),
+      clientRequestId: caller.clientRequestId ? storable(caller.clientRequestId, 64) : null,
+    });
+    const patientIds = new Set([...(event.patientId ? [event.patientId] : []), ...(entry.patientIds ?? []).map((p) => storable(p, 36))]);
+    const patients = [...patientIds].map((patientId) =>
+      Object.assign(new AuditEventPatientEntity(), { eventId: event.id, patientId, practiceId: event.practiceId, occurredAt: event.occurredAt }),
+    );
+    return { event, patients };
   }
 
-  /** An event of its own (a refusal, a failure, a read): its own short transaction. */
-  async record(caller: AuditCaller, entry: AuditEntry): Promise<void> {
-    await this.db.transaction((tx) => this.recordIn(tx, caller, entry));
+  /**
+   * Inserts events and their patient index rows. A retried batch may already be stored (its commit's acknowledgement
+   * lost with the connection), so batches `skipExisting` rows rather than failing every retry on their primary keys.
+   */
+  private async insert(tx: Transaction, records: AuditRecord[], { skipExisting }: { skipExisting: boolean }): Promise<void> {
+    const tables: [typeof AuditEventEntity | typeof AuditEventPatientEntity, object[]][] = [
+      [AuditEventEntity, records.map((r) => r.event)],
+      [AuditEventPatientEntity, records.flatMap((r) => r.patients)],
+    ];
+    for (const [target, rows] of tables) {
+      for (const chunk of chunks(rows, ROWS_PER_INSERT)) {
+        const statement = tx.manager.createQueryBuilder().insert().into(target).values(chunk);
+        await (skipExisting ? statement.orIgnore() : statement).execute();
+      }
+    }
   }
 }

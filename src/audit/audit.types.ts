@@ -1,5 +1,6 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Extensions, Field, ID, ObjectType } from 'type-graphql';
 import { PageInfo } from '../graphql/common.types';
+import { MAX_AUDIT_ENTITY_IDS, MAX_PAGE_SIZE } from '../ledger';
 
 @ObjectType({ description: 'Who acted.' })
 export class Actor {
@@ -30,14 +31,23 @@ export class AuditEvent {
   @Field(() => ID, { nullable: true, description: 'The patient concerned, when there is one.' })
   patientId: string | null;
 
-  @Field(() => [ID], { description: 'Ids of the rows touched or read.' })
+  @Field(() => [ID], {
+    description: `Ids of the rows touched or read: those one mutation names or returns, or what one query field returned (one object, or one page). At most ${MAX_AUDIT_ENTITY_IDS}.`,
+  })
+  @Extensions({ maxItems: MAX_AUDIT_ENTITY_IDS })
   entityIds: string[];
 
   @Field(() => Actor, { description: 'Who.' })
   actor: Actor;
 
-  @Field({ description: 'The request id (also in the server log line of that request).' })
+  @Field({ description: 'The request id, made by the server for every request (also in the server log line of that request).' })
   requestId: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "The `x-request-id` the client sent with the request, if any: the client's own label, kept beside `requestId`, never instead of it.",
+  })
+  clientRequestId: string | null;
 }
 
 @ObjectType({ description: 'An audit event in a list.' })
@@ -51,7 +61,8 @@ export class AuditEventEdge {
 
 @ObjectType({ description: 'A page of audit events, newest first.' })
 export class AuditEventConnection {
-  @Field(() => [AuditEventEdge], { description: 'The events on this page.' })
+  @Field(() => [AuditEventEdge], { description: `The events on this page: \`first\` of them, at most ${MAX_PAGE_SIZE}.` })
+  @Extensions({ maxItems: MAX_PAGE_SIZE })
   edges: AuditEventEdge[];
 
   @Field(() => PageInfo, { description: 'Where this page sits in the list.' })

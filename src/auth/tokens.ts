@@ -8,16 +8,33 @@ export class InvalidTokenError extends Error {}
 
 const PRACTICE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 const MAX_TOKEN_LENGTH = 8192;
+/** C0 and C1 control characters (NUL included): no staff user id has them, and they break logs and storage. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+/** How far the issuer's clock may run ahead of ours before an `iat` counts as "in the future". */
+export const CLOCK_SKEW_SECONDS = 60;
 
-/** Turns verified claims into an actor, or says why they do not make one (DESIGN §4). */
-export function actorFromClaims(claims: JWTPayload): Actor {
-  const { sub, exp } = claims;
+export interface ClaimRules {
+  /** A token whose `exp` is further ahead than this (AUTH_MAX_TOKEN_LIFETIME) is refused. */
+  maxLifetimeSeconds: number;
+  /** Seconds since the epoch. */
+  now: number;
+}
+
+/**
+ * Turns verified claims into an actor, or says why they do not make one (DESIGN §4). Besides the claims' shape, it
+ * bounds a token's life: a stolen token valid for a month, or one issued "in the future" to outlive its apparent
+ * lifetime, is refused.
+ */
+export function actorFromClaims(claims: JWTPayload, rules: ClaimRules): Actor {
+  const { sub, exp, iat } = claims;
   const practiceId = claims.practiceId;
   const role = claims.role;
-  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255) throw new InvalidTokenError('token has no usable sub');
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255 || CONTROL_CHARACTERS.test(sub)) throw new InvalidTokenError('token has no usable sub');
   if (typeof practiceId !== 'string' || !PRACTICE_ID.test(practiceId)) throw new InvalidTokenError('token has no usable practiceId');
   if (!isRole(role)) throw new InvalidTokenError('token role is not one of the known roles');
   if (typeof exp !== 'number') throw new InvalidTokenError('token has no exp');
+  if (exp - rules.now > rules.maxLifetimeSeconds) throw new InvalidTokenError('token expires further ahead than the accepted lifetime');
+  if (typeof iat === 'number' && iat - rules.now > CLOCK_SKEW_SECONDS) throw new InvalidTokenError('token is issued in the future');
   return { userId: sub, practiceId, role, expiresAt: exp };
 }
 
@@ -30,7 +47,6 @@ export class TokenVerifier {
     this.secret = auth.jwtSecret ? new TextEncoder().encode(auth.jwtSecret) : null;
     this.jwks = auth.jwksUrl ? createRemoteJWKSet(new URL(auth.jwksUrl), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000 }) : null;
   }
-
 
   async verify(token: string): Promise<Actor> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError('token is empty or too long');
@@ -45,12 +61,13 @@ export class TokenVerifier {
     } catch {
       throw new InvalidTokenError('token is not a JWT');
     }
+    const rules = (): ClaimRules => ({ maxLifetimeSeconds: this.auth.maxTokenLifetimeSeconds, now: Math.floor(Date.now() / 1000) });
     try {
       if (header.alg === 'HS256' && this.secret) {
-        return actorFromClaims((await jwtVerify(token, this.secret, { ...options, algorithms: ['HS256'] })).payload);
+        return actorFromClaims((await jwtVerify(token, this.secret, { ...options, algorithms: ['HS256'] })).payload, rules());
       }
       if ((header.alg === 'RS256' || header.alg === 'ES256') && this.jwks) {
-        return actorFromClaims((await jwtVerify(token, this.jwks, { ...options, algorithms: ['RS256', 'ES256'] })).payload);
+        return actorFromClaims((await jwtVerify(token, this.jwks, { ...options, algorithms: ['RS256', 'ES256'] })).payload, rules());
       }
     } catch (error) {
       if (error instanceof InvalidTokenError) throw error;

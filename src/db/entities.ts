@@ -6,7 +6,7 @@ import { RemittanceEntity } from '../remittances/remittance.entity';
 import { AllocationEntity, AllocationReductionEntity, PaymentEntity, RefundEntity } from '../payments/payment.entity';
 import { WriteOffEntity, WriteOffReversalEntity } from '../write-offs/write-off.entity';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency.entity';
-import { AuditEventEntity } from '../audit/audit-event.entity';
+import { AuditEventEntity, AuditEventPatientEntity } from '../audit/audit-event.entity';
 
 export const ENTITIES = [
   PracticeEntity,
@@ -22,4 +22,5 @@ export const ENTITIES = [
   WriteOffReversalEntity,
   IdempotencyKeyEntity,
   AuditEventEntity,
+  AuditEventPatientEntity,
 ];

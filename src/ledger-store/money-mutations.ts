@@ -27,9 +27,15 @@ export type MoneyOutcome<R extends MutationResult> =
   | { status: 'accepted' | 'replayed'; patientId: string; result: R }
   | { status: 'refused'; refusal: Refusal };
 
-/** Thrown inside the transaction to roll it back, caught outside to answer with the refusal. */
+/**
+ * Thrown inside the transaction to roll it back, caught outside to answer with the refusal. Carries the patient when
+ * the refusal came after the patient was found, so that the attempt is in that patient's audit trail.
+ */
 class Refused extends Error {
-  constructor(readonly refusal: Refusal) {
+  constructor(
+    readonly refusal: Refusal,
+    readonly patientId: string | null = null,
+  ) {
     super(refusal.code);
   }
 }
@@ -95,7 +101,7 @@ export class MoneyMutations {
       }
       return outcome;
     } catch (error) {
-      if (error instanceof Refused) return this.refuse(caller, command, error.refusal);
+      if (error instanceof Refused) return this.refuse(caller, command, error.refusal, error.patientId);
       await this.audit.record(caller, { operation: command.operation, outcome: 'FAILED' }).catch(() => undefined);
       throw error;
     }
@@ -120,7 +126,7 @@ export class MoneyMutations {
     const now = new Date().toISOString();
     const writer = new LedgerWriter(tx, practiceId, patientId, caller.actor.userId, now, before.version + 1);
     const result = await command.apply(before, writer);
-    if (isRefusal(result)) throw new Refused(result);
+    if (isRefusal(result)) throw new Refused(result, patientId);
 
     const after = await loadPatientLedger(tx, practiceId, patientId);
     const violations = ledgerViolations(after);
@@ -138,8 +144,9 @@ export class MoneyMutations {
     return { outcome: { status: 'accepted', patientId, result }, event: { practiceId, patientId, version: writer.version, updatedAt: now, ...totals } };
   }
 
-  private async refuse<R extends MutationResult>(caller: AuditCaller, command: MoneyCommand<R>, why: Refusal): Promise<MoneyOutcome<R>> {
-    await this.audit.record(caller, { operation: command.operation, outcome: 'REFUSED', code: why.code });
+  /** Audits the refusal; with the patient (and the rows the input names) when it was found, else without. */
+  private async refuse<R extends MutationResult>(caller: AuditCaller, command: MoneyCommand<R>, why: Refusal, patientId: string | null = null): Promise<MoneyOutcome<R>> {
+    await this.audit.record(caller, { operation: command.operation, outcome: 'REFUSED', code: why.code, patientId, entityIds: patientId ? inputIds(command.input) : [] });
     return { status: 'refused', refusal: why };
   }
 
@@ -162,6 +169,7 @@ export class MoneyMutations {
           'This idempotency key was already used for a different request. Use a new key for a new request.',
           KEY_FIELD,
         ),
+        stored.patient_id,
       );
     }
     return { status: 'replayed', patientId: stored.patient_id, result: JSON.parse(stored.result) as R };
@@ -170,4 +178,18 @@ export class MoneyMutations {
 
 function idsOf(result: MutationResult): string[] {
   return Object.values(result).filter((v): v is string => typeof v === 'string');
+}
+
+const ROW_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The row ids a refused input names (`responsibilityId`, `paymentId`, allocations' lines, …): fields ending in `Id`
+ * that hold a UUID, as every row id is, at the top level or in a list of objects.
+ */
+function inputIds(input: unknown): string[] {
+  const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+  const idsIn = (value: unknown): string[] =>
+    isObject(value) ? Object.entries(value).flatMap(([field, v]) => (field.endsWith('Id') && typeof v === 'string' && ROW_ID.test(v) ? [v] : [])) : [];
+  const listed = isObject(input) ? Object.values(input).filter(Array.isArray).flat() : [];
+  return [...idsIn(input), ...listed.flatMap(idsIn)];
 }

@@ -155,7 +155,8 @@ test('valid RS256 and ES256 tokens from the JWKS are accepted over HTTP and WebS
     const ws = await overWs(token);
     expect(ws).toEqual({ ack: true, answer: { data: { writeOffReasons: expect.arrayContaining([{ code: 'OTHER' }]) } } });
   }
-  // The audit trail names the identity provider's subjects.
+  // The audit trail names the identity provider's subjects (reads are batched: write what waits first).
+  await server.instances[0].services.audit.flush();
   const rows = await server.instances[0].services.db.query<{ actor_id: string; operation: string }>(
     'SELECT actor_id, operation FROM audit_events WHERE practice_id = ? ORDER BY actor_id',
     [practice],

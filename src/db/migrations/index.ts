@@ -4,6 +4,10 @@ import { Initial1795763274749 as SqliteInitial } from './sqlite/1795763274749-In
 import { AppendOnly1795763274750 as SqliteAppendOnly } from './sqlite/1795763274750-AppendOnly';
 import { Initial1795763274749 as PostgresInitial } from './postgres/1795763274749-Initial';
 import { AppendOnly1795763274750 as PostgresAppendOnly } from './postgres/1795763274750-AppendOnly';
+import { AuditInvestigation1796138446443 as SqliteAuditInvestigation } from './sqlite/1796138446443-AuditInvestigation';
+import { AuditEventPatients1796138446444 as SqliteAuditEventPatients } from './sqlite/1796138446444-AuditEventPatients';
+import { AuditInvestigation1796138446443 as PostgresAuditInvestigation } from './postgres/1796138446443-AuditInvestigation';
+import { AuditEventPatients1796138446444 as PostgresAuditEventPatients } from './postgres/1796138446444-AuditEventPatients';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -12,6 +16,6 @@ type MigrationClass = new () => MigrationInterface;
  * (`npm run migration:generate -- Name`); triggers are written by hand.
  */
 export const MIGRATIONS: Record<DatabaseKind, MigrationClass[]> = {
-  sqlite: [SqliteInitial, SqliteAppendOnly],
-  postgres: [PostgresInitial, PostgresAppendOnly],
+  sqlite: [SqliteInitial, SqliteAppendOnly, SqliteAuditInvestigation, SqliteAuditEventPatients],
+  postgres: [PostgresInitial, PostgresAppendOnly, PostgresAuditInvestigation, PostgresAuditEventPatients],
 };
