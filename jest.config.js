@@ -4,7 +4,12 @@ module.exports = {
   roots: ['<rootDir>/src', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // The scale-out suite needs PostgreSQL and Redis: it runs with `npm run test:scale`, not in the dependency-free default.
-  testPathIgnorePatterns: process.env.TEST_DB === 'postgres' ? ['/node_modules/'] : ['/node_modules/', 'scale\\.e2e\\.test\\.ts$'],
+  // Tests that measure latency run alone afterwards (`npm run test:timing`), never beside other suites.
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    ...(process.env.TEST_DB === 'postgres' ? [] : ['scale\\.e2e\\.test\\.ts$']),
+    ...(process.env.TEST_TIMING === '1' ? [] : ['fair-share\\.e2e\\.test\\.ts$']),
+  ],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', diagnostics: false }] },
   setupFiles: ['reflect-metadata'],
   testTimeout: 60000,

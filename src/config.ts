@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { parseDurationSeconds } from './auth/duration';
 
 /** Everything the server reads from the environment (DESIGN §5), typed and checked once at start. */
 export interface Config {
@@ -13,6 +14,10 @@ export interface Config {
   auth: {
     /** HS256 secret. */
     jwtSecret: string | null;
+    /** The secret was generated into DATA_DIR (development without AUTH_JWT_SECRET), so the demo token may be printed. */
+    secretGenerated: boolean;
+    /** Tokens whose `exp` is further ahead than this are refused (AUTH_MAX_TOKEN_LIFETIME). */
+    maxTokenLifetimeSeconds: number;
     jwksUrl: string | null;
     issuer: string | null;
     audience: string | null;
@@ -20,11 +25,25 @@ export interface Config {
   /** Seed the demo practice on an empty database (development default). */
   seedDemo: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
-  /** Mutations per second per caller (bursts of five seconds' worth); 0 turns the limit off. */
-  mutationRateLimit: number;
+  /** Per caller (practice + user), per instance; each 0 turns that limit off. */
+  callerLimits: {
+    /** Mutation fields per second (bursts of five seconds' worth). */
+    mutationsPerSecond: number;
+    /** Queries (operations, over HTTP or WebSocket) per second, bursts of five seconds' worth. */
+    queriesPerSecond: number;
+    /** Subscriptions started per second, bursts of five seconds' worth. */
+    subscriptionsPerSecond: number;
+    /** WebSocket connections open at once. */
+    connections: number;
+    /** Subscriptions open at once on one WebSocket connection. */
+    subscriptionsPerConnection: number;
+  };
 }
 
 export class ConfigError extends Error {}
+
+/** The longest token lifetime accepted unless AUTH_MAX_TOKEN_LIFETIME says otherwise. */
+export const DEFAULT_MAX_TOKEN_LIFETIME = '24h';
 
 /** Reads `.env` (if present) into `env` without overriding what is already set. */
 export function loadDotEnv(file: string, env: NodeJS.ProcessEnv = process.env): void {
@@ -71,9 +90,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     if (isProduction) throw new ConfigError('Set AUTH_JWT_SECRET (HS256) or AUTH_JWKS_URL in production');
     jwtSecret = developmentSecret(dataDir);
   }
+  const secretGenerated = Boolean(jwtSecret) && !env.AUTH_JWT_SECRET;
+  const maxTokenLifetimeSeconds = parseDurationSeconds(env.AUTH_MAX_TOKEN_LIFETIME || DEFAULT_MAX_TOKEN_LIFETIME);
+  if (maxTokenLifetimeSeconds === null) throw new ConfigError('AUTH_MAX_TOKEN_LIFETIME must be a positive number of seconds, or with a unit: 30m, 24h, 7d');
   if (jwtSecret && isProduction && Buffer.byteLength(jwtSecret) < 32) throw new ConfigError('AUTH_JWT_SECRET must be at least 32 bytes in production');
-  const mutationRateLimit = Number(env.MUTATION_RATE_LIMIT ?? 100);
-  if (!Number.isFinite(mutationRateLimit) || mutationRateLimit < 0) throw new ConfigError('MUTATION_RATE_LIMIT must be a number ≥ 0');
+  const limit = (name: string, fallback: number): number => {
+    const value = Number(env[name] ?? fallback);
+    if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${name} must be a number ≥ 0 (0 turns the limit off)`);
+    return value;
+  };
+  const callerLimits = {
+    mutationsPerSecond: limit('MUTATION_RATE_LIMIT', 100),
+    queriesPerSecond: limit('QUERY_RATE_LIMIT', 50),
+    subscriptionsPerSecond: limit('SUBSCRIPTION_RATE_LIMIT', 20),
+    connections: limit('MAX_CONNECTIONS_PER_CALLER', 20),
+    subscriptionsPerConnection: limit('MAX_SUBSCRIPTIONS_PER_CONNECTION', 20),
+  };
   const logLevel = (env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info')) as Config['logLevel'];
   return {
     port,
@@ -82,9 +114,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     isProduction,
     database: parseDatabase(env.DATABASE_URL, dataDir),
     redisUrl: env.REDIS_URL || null,
-    auth: { jwtSecret, jwksUrl, issuer: env.AUTH_ISSUER || null, audience: env.AUTH_AUDIENCE || null },
+    auth: { jwtSecret, secretGenerated, maxTokenLifetimeSeconds, jwksUrl, issuer: env.AUTH_ISSUER || null, audience: env.AUTH_AUDIENCE || null },
     seedDemo: env.SEED_DEMO ? env.SEED_DEMO === 'true' : !isProduction && nodeEnv !== 'test',
     logLevel,
-    mutationRateLimit,
+    callerLimits,
   };
 }

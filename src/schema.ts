@@ -3,7 +3,7 @@ import path from 'node:path';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema, PubSub } from 'type-graphql';
 import { guardRootFields } from './graphql/authorize';
-import { MutationRateLimiter } from './graphql/rate-limit';
+import { guardListFields } from './graphql/execution-budget';
 import { PatientResolver } from './patients/patient.resolver';
 import { ChargeResolver } from './charges/charge.resolver';
 import { ResponsibilityResolver } from './responsibilities/responsibility.resolver';
@@ -30,14 +30,14 @@ const noTopicPubSub: PubSub = {
   },
 };
 
-/** The schema; `limiter` is the per-caller mutation rate limit (none when printing the schema). */
-export async function buildAppSchema(limiter = new MutationRateLimiter(0)): Promise<GraphQLSchema> {
+/** The schema, with its root fields guarded and its lists charged to each operation's execution budget. */
+export async function buildAppSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({
     resolvers: [PatientResolver, ChargeResolver, ResponsibilityResolver, WriteOffResolver, PaymentResolver, AllocationResolver, RemittanceResolver, BalanceResolver, AuditResolver],
     pubSub: noTopicPubSub,
     validate: false,
   });
-  return guardRootFields(schema, limiter);
+  return guardListFields(guardRootFields(schema));
 }
 
 /** The SDL committed as schema/schema.graphql: sorted, so diffs show real changes. */

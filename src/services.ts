@@ -1,5 +1,6 @@
 import type { Database } from './db/database';
 import type { BalanceBus } from './balances/balance-event';
+import type { Logger } from './logger';
 import { AuditService } from './audit/audit.service';
 import { MoneyMutations } from './ledger-store/money-mutations';
 import { LedgerReader } from './read-model/ledger-reader';
@@ -13,8 +14,8 @@ import { RemittanceService } from './remittances/remittance.service';
 import { BalanceSubscriptions } from './balances/balance-subscriptions';
 
 /** The application's services, wired once per process. Resolvers reach the data only through these. */
-export function createServices(db: Database, bus: BalanceBus) {
-  const audit = new AuditService(db);
+export function createServices(db: Database, bus: BalanceBus, logger?: Logger) {
+  const audit = new AuditService(db, logger);
   const mutations = new MoneyMutations(db, bus, audit);
   const reader = new LedgerReader(db);
   return {

@@ -25,6 +25,9 @@ import { createScratchDatabase } from './scratch-postgres';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
 
+/** For tests whose load is deliberate (concurrency, fan-out, fuzz): the per-caller limits are tested on their own. */
+export const NO_CALLER_LIMITS = { MUTATION_RATE_LIMIT: '0', QUERY_RATE_LIMIT: '0', SUBSCRIPTION_RATE_LIMIT: '0', MAX_CONNECTIONS_PER_CALLER: '0' } as const;
+
 export interface GraphQLResponse<T> {
   status: number;
   data: T | null | undefined;

@@ -1,10 +1,14 @@
 import {
   ASTNode,
   DocumentNode,
+  FieldNode,
   FragmentDefinitionNode,
+  GraphQLField,
   GraphQLError,
   GraphQLNamedType,
-  GraphQLOutputType,
+  GraphQLSchema,
+  TypeInfo,
+  OperationDefinitionNode,
   SelectionSetNode,
   ValidationContext,
   ValidationRule,
@@ -20,18 +24,27 @@ import {
 } from 'graphql';
 
 /**
- * Limits on what one operation may ask for, chosen from the real schema: the deepest screen query
- * (patient → charges → edges → node → responsibilities → writeOffs → canRemove → allowed) is 8 levels, and a
- * 100-charge page of a patient with every line, write-off and availability field costs about 200,000, while nesting
- * one page of 100 inside another (patients → charges) costs millions. Applied on HTTP and WebSocket alike.
+ * Limits on what one operation may ask for, applied on HTTP and WebSocket alike before anything executes.
+ *
+ * The cost estimate is an upper bound of what execution can really build: every field counts 1, times the largest
+ * number of times it can appear. A connection counts its `first` (a variable counts as the largest page); every
+ * other list counts the bound the server enforces on it, declared on the field as `extensions.maxItems` (a charge
+ * holds at most 20 PR lines, a line at most 10 write-offs, ...). A list without a declared bound counts as
+ * UNBOUNDED_LIST_SIZE, so forgetting one fails closed. A path may also pass through the same field of the same type
+ * only once (`charge { responsibilities { charge { responsibilities ... } } }` refetches what it already has and
+ * multiplies the answer). With these bounds the screens a frontend builds cost a small fraction of `maxCost`
+ * (the README's examples and the patient, patient list, timeline and audit screens are tested), while nesting
+ * pages inside pages, or lines inside lines, costs far more.
  */
 export const QUERY_LIMITS = {
   maxDepth: 12,
   maxAliases: 15,
-  /** Σ over fields of (1 × the list sizes above them). */
-  maxCost: 250_000,
-  /** Lists without `first` (a charge's lines, a line's write-offs) are assumed this long. */
-  assumedListSize: 5,
+  /** Σ over fields of 1 × the bounds of the lists above them (and their own). */
+  maxCost: 1_000_000,
+  /** Page size a connection is assumed to return when `first` is not given (its default). */
+  defaultPageSize: 20,
+  /** The largest page a connection returns; also the size assumed for `first: $variable`. */
+  maxPageSize: 100,
   maxTokens: 5_000,
   /** Field selections in the whole document (each written field once; fragments are not expanded). */
   maxFields: 500,
@@ -43,6 +56,9 @@ export const QUERY_LIMITS = {
   maxSameResponseName: 10,
 } as const;
 
+/** What a list field with no declared `maxItems` is assumed to hold: large, so that a missing bound is noticed. */
+export const UNBOUNDED_LIST_SIZE = 1_000;
+
 function tooComplex(message: string, node: ASTNode): GraphQLError {
   return new GraphQLError(message, { nodes: [node], extensions: { code: 'QUERY_TOO_COMPLEX' } });
 }
@@ -51,55 +67,85 @@ interface Measure {
   depth: number;
   cost: number;
   aliases: number;
+  /** A field the selection passes through twice on one path (`Type.field`), if any. */
+  repeated: string | null;
 }
 
 interface Walk {
   context: ValidationContext;
   fragments: Record<string, FragmentDefinitionNode>;
-  /** A fragment's measure at a level, computed once: spreads of spreads would otherwise double with every level. */
+  /** A fragment's measure in one place (level, page size, path), computed once: spreads of spreads would otherwise double. */
   memo: Map<string, Measure>;
   /** Fragments being expanded on the current path: a cycle stops here (NoFragmentCyclesRule reports it). */
-  path: Set<string>;
+  expanding: Set<string>;
 }
 
-function measure(walk: Walk, selectionSet: SelectionSetNode, parent: GraphQLNamedType | undefined, level: number): Measure {
+/** Where a selection set sits: how deep, the page size of the connection above it, and the fields on its path. */
+interface Place {
+  level: number;
+  pageSize: number;
+  path: ReadonlySet<string>;
+}
+
+/** The page a connection field (one with a `first` argument) is asked for: its literal, or the largest for a variable. */
+function requestedPage(selection: FieldNode, field: GraphQLField<unknown, unknown>): number {
+  const max = Number(field.extensions?.maxItems ?? QUERY_LIMITS.maxPageSize);
+  const argument = selection.arguments?.find((a) => a.name.value === 'first');
+  const fallback = field.args.find((a) => a.name === 'first')?.defaultValue;
+  if (!argument) return Math.min(max, typeof fallback === 'number' ? fallback : QUERY_LIMITS.defaultPageSize);
+  // A variable's value is unknown while validating (and validation is cached): assume the largest page.
+  if (argument.value.kind === Kind.VARIABLE) return max;
+  const value = Number(valueFromASTUntyped(argument.value));
+  return Number.isFinite(value) && value > 0 ? Math.min(value, max) : 1;
+}
+
+/** How many times a field's selection can be repeated below it, and the page size its children see. */
+function fanOut(selection: FieldNode, field: GraphQLField<unknown, unknown>, parent: GraphQLNamedType, place: Place): { times: number; pageSize: number } {
+  const hasFirst = field.args.some((a) => a.name === 'first');
+  const isList = isListType(getNullableType(field.type));
+  if (hasFirst && !isList) return { times: 1, pageSize: requestedPage(selection, field) }; // a connection: its edges repeat
+  if (hasFirst) return { times: requestedPage(selection, field), pageSize: place.pageSize };
+  if (!isList) return { times: 1, pageSize: place.pageSize };
+  if (parent.name.endsWith('Connection')) return { times: place.pageSize, pageSize: place.pageSize }; // a connection's edges
+  const declared = Number(field.extensions?.maxItems);
+  return { times: Number.isFinite(declared) ? declared : UNBOUNDED_LIST_SIZE, pageSize: place.pageSize };
+}
+
+function measure(walk: Walk, selectionSet: SelectionSetNode, parent: GraphQLNamedType | undefined, place: Place): Measure {
   const { context, fragments } = walk;
-  const total: Measure = { depth: level, cost: 0, aliases: 0 };
-  if (level > QUERY_LIMITS.maxDepth + 1) return total; // deep enough to refuse; stop walking (also ends fragment cycles)
+  const total: Measure = { depth: place.level, cost: 0, aliases: 0, repeated: null };
+  if (place.level > QUERY_LIMITS.maxDepth + 1) return total; // deep enough to refuse; stop walking (also ends fragment cycles)
   for (const selection of selectionSet.selections) {
     let inner: Measure | null = null;
     if (selection.kind === Kind.FIELD) {
       if (selection.alias) total.aliases += 1;
-      const field = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[selection.name.value] : undefined;
-      const type: GraphQLOutputType | undefined = field?.type;
-      let multiplier = 1;
-      if (type && isListType(getNullableType(type))) multiplier = QUERY_LIMITS.assumedListSize;
-      const first = selection.arguments?.find((a) => a.name.value === 'first');
-      if (first) {
-        // A variable's value is unknown while validating (and validation is cached): assume the largest page.
-        const value = first.value.kind === Kind.VARIABLE ? 100 : Number(valueFromASTUntyped(first.value));
-        multiplier = Number.isFinite(value) && value > 0 ? Math.min(value, 100) : 20;
-      } else if (field?.args.some((a) => a.name === 'first')) {
-        multiplier = 20;
-      }
       total.cost += 1;
-      if (selection.selectionSet) {
-        const child = measure(walk, selection.selectionSet, type ? getNamedType(type) : undefined, level + 1);
-        inner = { depth: child.depth, cost: child.cost * multiplier, aliases: child.aliases };
+      const field = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[selection.name.value] : undefined;
+      if (selection.selectionSet && field && parent) {
+        const step = `${parent.name}.${field.name}`;
+        if (place.path.has(step)) {
+          total.repeated ??= step;
+          continue;
+        }
+        const { times, pageSize } = fanOut(selection, field, parent, place);
+        const child = measure(walk, selection.selectionSet, getNamedType(field.type), { level: place.level + 1, pageSize, path: new Set([...place.path, step]) });
+        inner = { ...child, cost: child.cost * times };
+      } else if (selection.selectionSet) {
+        inner = measure(walk, selection.selectionSet, undefined, { ...place, level: place.level + 1 });
       }
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
       const type = selection.typeCondition ? context.getSchema().getType(selection.typeCondition.name.value) ?? parent : parent;
-      inner = measure(walk, selection.selectionSet, type, level);
+      inner = measure(walk, selection.selectionSet, type, place);
     } else {
       const name = selection.name.value;
       const fragment = fragments[name];
-      const key = `${name}@${level}`;
-      if (fragment && !walk.path.has(name)) {
+      const key = `${name}@${place.level}@${place.pageSize}@${[...place.path].sort().join(',')}`;
+      if (fragment && !walk.expanding.has(name)) {
         inner = walk.memo.get(key) ?? null;
         if (!inner) {
-          walk.path.add(name);
-          inner = measure(walk, fragment.selectionSet, context.getSchema().getType(fragment.typeCondition.name.value) ?? undefined, level);
-          walk.path.delete(name);
+          walk.expanding.add(name);
+          inner = measure(walk, fragment.selectionSet, context.getSchema().getType(fragment.typeCondition.name.value) ?? undefined, place);
+          walk.expanding.delete(name);
           walk.memo.set(key, inner);
         }
       }
@@ -108,26 +154,43 @@ function measure(walk: Walk, selectionSet: SelectionSetNode, parent: GraphQLName
       total.depth = Math.max(total.depth, inner.depth);
       total.cost += inner.cost;
       total.aliases += inner.aliases;
+      total.repeated ??= inner.repeated;
     }
   }
   return total;
 }
 
-/** Refuses operations that are too deep, use too many aliases, or would cost too much to answer. */
+/** An operation's measure: its depth, estimated cost, aliases and any repeated path step. */
+export function measureOperation(context: ValidationContext, operation: OperationDefinitionNode): Measure {
+  const fragments = Object.fromEntries(
+    context
+      .getDocument()
+      .definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+      .map((d) => [d.name.value, d]),
+  );
+  const root = context.getSchema().getRootType(operation.operation) ?? undefined;
+  const start: Place = { level: 0, pageSize: QUERY_LIMITS.defaultPageSize, path: new Set() };
+  return measure({ context, fragments, memo: new Map(), expanding: new Set() }, operation.selectionSet, root, start);
+}
+
+/** The estimated cost of a document's first operation, as the limit rule computes it (for tests, docs and benches). */
+export function operationCost(schema: GraphQLSchema, document: DocumentNode): number {
+  const context = new ValidationContext(schema, document, new TypeInfo(schema), () => undefined);
+  const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  return operation ? measureOperation(context, operation).cost : 0;
+}
+
+/** Refuses operations that are too deep, use too many aliases, go round in circles, or would cost too much to answer. */
 export const queryLimitsRule: ValidationRule = (context) => ({
   OperationDefinition(operation) {
-    const fragments = Object.fromEntries(
-      context
-        .getDocument()
-        .definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
-        .map((d) => [d.name.value, d]),
-    );
-    const root = context.getSchema().getRootType(operation.operation) ?? undefined;
-    const { depth, cost, aliases } = measure({ context, fragments, memo: new Map(), path: new Set() }, operation.selectionSet, root, 0);
+    const { depth, cost, aliases, repeated } = measureOperation(context, operation);
     if (depth > QUERY_LIMITS.maxDepth) context.reportError(tooComplex(`The query is nested too deeply: at most ${QUERY_LIMITS.maxDepth} levels.`, operation));
     if (aliases > QUERY_LIMITS.maxAliases) context.reportError(tooComplex(`The query uses too many aliases: at most ${QUERY_LIMITS.maxAliases}.`, operation));
+    if (repeated) {
+      context.reportError(tooComplex(`The query goes through ${repeated} again inside itself: select it once and reuse what it returned.`, operation));
+    }
     if (cost > QUERY_LIMITS.maxCost) {
-      context.reportError(tooComplex(`The query asks for too much at once (cost ${cost}, limit ${QUERY_LIMITS.maxCost}): request smaller pages.`, operation));
+      context.reportError(tooComplex(`The query asks for too much at once (cost ${cost}, limit ${QUERY_LIMITS.maxCost}): request smaller pages or fewer nested lists.`, operation));
     }
   },
 });

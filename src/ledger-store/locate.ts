@@ -24,3 +24,27 @@ export async function patientOwning(
   const rows = await sql.query(`SELECT ${column} AS patient_id FROM ${table} WHERE id = ? AND practice_id = ?`, [id, practiceId]);
   return rows.length === 1 ? String(rows[0].patient_id) : notFound(what, field);
 }
+
+/** Which input field names which kind of row, in the order a mutation's input is read. */
+const INPUT_REFERENCES: [string, keyof typeof OWNED_TABLES][] = [
+  ['patientId', 'patients'],
+  ['chargeId', 'charges'],
+  ['responsibilityId', 'responsibilities'],
+  ['paymentId', 'payments'],
+  ['writeOffId', 'write_offs'],
+];
+
+/**
+ * The patient and row a mutation's input names, when it names one of the caller's practice: for the audit event of
+ * an attempt refused before it ran (FORBIDDEN), so that it shows in that patient's trail.
+ */
+export async function patientNamedBy(sql: SqlRunner, practiceId: string, input: unknown): Promise<{ patientId: string; rowId: string } | null> {
+  if (input === null || typeof input !== 'object') return null;
+  for (const [field, table] of INPUT_REFERENCES) {
+    const id = (input as Record<string, unknown>)[field];
+    if (typeof id !== 'string' || id.length > 64) continue;
+    const patientId = await patientOwning(sql, table, id, practiceId, []);
+    if (typeof patientId === 'string') return { patientId, rowId: id };
+  }
+  return null;
+}

@@ -33,7 +33,7 @@ export type CreateChargeInput = {
   patientId: string | number;
   /** Procedure code, letters, digits, dots and dashes (up to 32). */
   procedureCode: string;
-  /** PR lines (origin STAFF); together at most the billed amount. May be empty. */
+  /** PR lines (origin STAFF); together at most the billed amount. May be empty. At most 20. */
   responsibilities: Array<ResponsibilityLineInput>;
   /** Date of service, YYYY-MM-DD. */
   serviceDate: string;
@@ -77,7 +77,7 @@ export type PaymentPurpose =
 
 /** Record a payment from a patient. */
 export type RecordPaymentInput = {
-  /** BALANCE payments: where the money goes. What is not allocated becomes credit. */
+  /** BALANCE payments: where the money goes. What is not allocated becomes credit. At most 50. */
   allocations?: Array<AllocationInput> | null | undefined;
   /** Cents paid, more than 0. */
   amountCents: number;
@@ -97,7 +97,7 @@ export type RecordPaymentInput = {
 
 /** Record an insurer's adjudication of one charge. */
 export type RecordRemittanceInput = {
-  /** The adjustments. */
+  /** The adjustments. At most 30. */
   adjustments: Array<RemittanceAdjustmentInput>;
   /** The charge adjudicated. */
   chargeId: string | number;

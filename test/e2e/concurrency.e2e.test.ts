@@ -16,7 +16,7 @@ import {
   ConcLineDocument,
   RefundMethod,
 } from '../__generated__/graphql';
-import { startTestServer, TestServer, Caller, GraphQLResponse } from '../harness';
+import { startTestServer, TestServer, Caller, GraphQLResponse, NO_CALLER_LIMITS } from '../harness';
 import { newCharge, newPatient, remittanceLine } from '../fixtures';
 import { Run, Sql, balanceProblems, checkPatient, lineProblems, pool, totalsOf } from './ledger-check';
 import { mulberry32, pick, randomInt } from '../seeded-random';
@@ -28,7 +28,7 @@ let sql: Sql;
 
 beforeAll(async () => {
   // The load here is deliberate: the per-caller mutation rate limit is not what these tests are about.
-  server = await startTestServer({ env: { MUTATION_RATE_LIMIT: '0' } });
+  server = await startTestServer({ env: { ...NO_CALLER_LIMITS } });
   manager = await server.caller('BILLING_MANAGER');
   run = (document, variables) => server.ok(manager, document, variables);
   sql = (text, params) => server.instances[0].services.db.query(text, params);
@@ -141,7 +141,7 @@ test('40 concurrent $5 write-offs on one $100 line: exactly 20 accepted, the lin
 test('the same with two server instances on one database: no SQLITE_BUSY, still exactly 20', async () => {
   // Two writer connections to one SQLite file: a deferred BEGIN fails at once with SQLITE_BUSY when the other wrote
   // in between (research/reliability.md §0.3); the writer must open with BEGIN IMMEDIATE and wait its turn.
-  const pair = await startTestServer({ env: { MUTATION_RATE_LIMIT: '0' }, instances: 2 });
+  const pair = await startTestServer({ env: { ...NO_CALLER_LIMITS }, instances: 2 });
   try {
     await fortyWriteOffs(pair, await pair.caller('BILLING_MANAGER'));
   } finally {

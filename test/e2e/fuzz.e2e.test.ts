@@ -13,7 +13,7 @@
 import crypto from 'node:crypto';
 import WebSocket from 'ws';
 import { CreateChargeDocument, RecordPaymentDocument, RecordRemittanceDocument, SecurityBalanceDocument, WriteOffDocument } from '../__generated__/graphql';
-import { startTestServer, TestServer, Caller, TEST_SECRET } from '../harness';
+import { startTestServer, TestServer, Caller, TEST_SECRET, NO_CALLER_LIMITS } from '../harness';
 import { newCharge, newPatient } from '../fixtures';
 import { mulberry32, pick as pickFrom, randomInt } from '../seeded-random';
 import { signToken } from '../../src/auth/tokens';
@@ -828,7 +828,7 @@ beforeAll(async () => {
   // Refusals and reads write audit rows: on this machine's disk a durable commit costs ~40 ms, which would make the run
   // minutes long. The fuzzer checks input handling and that nothing changes, not durability, so SQLite runs in memory
   // here (the PostgreSQL configuration keeps its database).
-  server = await startTestServer({ env: { MUTATION_RATE_LIMIT: '0', ...(process.env.TEST_DB === 'postgres' ? {} : { DATABASE_URL: 'sqlite::memory:' }) } });
+  server = await startTestServer({ env: { ...NO_CALLER_LIMITS, ...(process.env.TEST_DB === 'postgres' ? {} : { DATABASE_URL: 'sqlite::memory:' }) } });
   const other = `fuzz-other-${crypto.randomBytes(3).toString('hex')}`;
   callers = {
     admin: await server.caller('ADMIN', server.practice, 'fuzz-admin'),

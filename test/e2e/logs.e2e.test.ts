@@ -32,7 +32,7 @@ import {
   SecurityPatientSearchDocument,
   WriteOffDocument,
 } from '../__generated__/graphql';
-import { startTestServer, TestServer, TEST_SECRET } from '../harness';
+import { startTestServer, TestServer, TEST_SECRET, NO_CALLER_LIMITS } from '../harness';
 import { signToken } from '../../src/auth/tokens';
 import type { Role } from '../../src/auth/roles';
 
@@ -60,8 +60,8 @@ interface Target {
 
 interface Workload {
   tokens: string[];
-  /** x-request-id of every HTTP request sent, with what its log line must say. */
-  http: { requestId: string; operationName: string | null; actor: string | null; outcome: 'ok' | 'error'; status: number }[];
+  /** The server's request id of every HTTP request sent (and the client's own beside it), with what its log line must say. */
+  http: { requestId: string; clientRequestId: string; operationName: string | null; actor: string | null; outcome: 'ok' | 'error'; status: number }[];
   /** Operation names sent over WebSocket (one log line each). */
   ws: string[];
 }
@@ -80,17 +80,19 @@ async function runWorkload(target: Target, c: Canaries, options: { injectFailure
 
   /** `reachesAuth: false` for requests refused before the token is read (body too large or not JSON, CSRF). */
   const send = async (options: { token: string | null; body: string | Buffer; contentType?: string; operationName: string | null; expect: { outcome: 'ok' | 'error'; status: number }; reachesAuth?: boolean }) => {
-    const requestId = `logtest-${crypto.randomBytes(4).toString('hex')}-${++n}`;
+    const clientRequestId = `logtest-${crypto.randomBytes(4).toString('hex')}-${++n}`;
     const response = await fetch(target.url, {
       method: 'POST',
-      headers: { 'content-type': options.contentType ?? 'application/json', 'x-request-id': requestId, ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+      headers: { 'content-type': options.contentType ?? 'application/json', 'x-request-id': clientRequestId, ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
       body: options.body,
     });
     const text = await response.text();
-    expect({ requestId, status: response.status }).toEqual({ requestId, status: options.expect.status });
-    expect(response.headers.get('x-request-id')).toBe(requestId);
+    expect({ clientRequestId, status: response.status }).toEqual({ clientRequestId, status: options.expect.status });
+    // The server makes its own id for every request and answers with it; the client's is kept beside it in the log.
+    const requestId = response.headers.get('x-request-id')!;
+    expect(requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     const actor = options.reachesAuth !== false && options.token && subs[options.token] ? subs[options.token] : null;
-    work.http.push({ requestId, operationName: options.operationName, actor, ...options.expect });
+    work.http.push({ requestId, clientRequestId, operationName: options.operationName, actor, ...options.expect });
     return text ? (JSON.parse(text) as { data?: Record<string, any> | null; errors?: { extensions?: { code?: string } }[] }) : {};
   };
   const gql = async <R, V>(tokenValue: string | null, document: TypedDocumentNode<R, V>, variables: V, outcome: 'ok' | 'error' = 'ok', status = 200) => {
@@ -225,7 +227,7 @@ function checkRequestLines(lines: LogLine[], work: Workload, practice: string) {
   const requests = lines.filter((l) => l.event === 'graphql_request');
   for (const sent of work.http) {
     const mine = requests.filter((l) => l.requestId === sent.requestId);
-    expect({ requestId: sent.requestId, lines: mine.length }).toEqual({ requestId: sent.requestId, lines: 1 });
+    expect({ requestId: sent.requestId, lines: mine.length, clientRequestId: mine[0]?.clientRequestId }).toEqual({ requestId: sent.requestId, lines: 1, clientRequestId: sent.clientRequestId });
     const [line] = mine;
     expect(line).toMatchObject({ transport: 'http', operationName: sent.operationName, actor: sent.actor, outcome: sent.outcome, status: sent.status });
     expect(typeof line.durationMs).toBe('number');
@@ -249,7 +251,7 @@ function checkRequestLines(lines: LogLine[], work: Workload, practice: string) {
 describe('in-process server', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ env: { MUTATION_RATE_LIMIT: '0' } });
+    server = await startTestServer({ env: { ...NO_CALLER_LIMITS } });
   });
   afterAll(() => server.stop());
 
@@ -310,7 +312,7 @@ describe('child process: node dist/src/main.js', () => {
         DATABASE_URL: `sqlite:${path.join(dir, 'ledger.sqlite')}`,
         AUTH_JWT_SECRET: TEST_SECRET,
         SEED_DEMO: 'false',
-        MUTATION_RATE_LIMIT: '0',
+        ...NO_CALLER_LIMITS,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

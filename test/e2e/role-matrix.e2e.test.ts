@@ -6,7 +6,8 @@
  * WebSocket only). The expected grants come from the DESIGN §4 table written out below, not from src/auth/roles.ts, so
  * a wrong grant in the code fails here.
  *
- *   - a role the table does not allow          → a GraphQL error with extensions.code FORBIDDEN on that field, no change
+ *   - a role the table does not allow          → a GraphQL error with extensions.code FORBIDDEN (on that field for a
+ *                                                 query; for the whole document, before it runs, for a mutation), no change
  *   - an allowed role, own practice           → the business outcome (the row, the accepted change, the event)
  *   - an allowed role, another practice's ids → exactly the answer for an unknown id: null for queries, a NOT_FOUND
  *                                                userError for mutations, NOT_FOUND ending patientBalanceChanged
@@ -38,7 +39,7 @@ import {
   WriteOffDocument,
   WriteOffReasonsDocument,
 } from '../__generated__/graphql';
-import { startTestServer, TestServer, Caller } from '../harness';
+import { startTestServer, TestServer, Caller, NO_CALLER_LIMITS } from '../harness';
 import { newCharge, newPatient } from '../fixtures';
 import { buildAppSchema } from '../../src/schema';
 import type { Role } from '../../src/auth/roles';
@@ -71,7 +72,7 @@ const counts = { cases: 0, forbidden: 0, business: 0, likeUnknown: 0, isolated: 
 
 beforeAll(async () => {
   // The matrix builds many fixtures quickly with one admin: the rate limit is tested in hardening.e2e.test.ts.
-  server = await startTestServer({ env: { MUTATION_RATE_LIMIT: '0' } });
+  server = await startTestServer({ env: { ...NO_CALLER_LIMITS } });
   schema = await buildAppSchema();
   admin = await server.caller('ADMIN', server.practice, 'matrix-admin');
   otherAdmin = await server.caller('ADMIN', OTHER_PRACTICE, 'other-admin');
@@ -590,11 +591,12 @@ describe.each(ROLES)('%s', (role) => {
         const where_ = `${label} over ${transport}: ${JSON.stringify(outcome).slice(0, 400)}`;
 
         if (!allowed) {
-          // FORBIDDEN on that field, and nothing changed.
+          // FORBIDDEN, and nothing changed: on that field for a query; for a mutation, the whole document is refused
+          // before any of it runs (so no field has a path).
           expect({ where: where_, codes: outcome.errors?.map((e) => e.extensions?.code), paths: outcome.errors?.map((e) => e.path) }).toEqual({
             where: where_,
             codes: ['FORBIDDEN'],
-            paths: [[name]],
+            paths: [spec.kind === 'mutation' ? undefined : [name]],
           });
           expect(outcome.errors![0].message).toBe(FORBIDDEN_MESSAGE);
           expect(value ?? null).toBeNull();

@@ -1,17 +1,19 @@
 import crypto from 'node:crypto';
-import { GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, validate, specifiedRules, ExecutionResult, DocumentNode, ValidationRule, getOperationAST, Kind } from 'graphql';
+import { GraphQLError, GraphQLFormattedError, parse, validate, specifiedRules, ExecutionResult, DocumentNode, getOperationAST, Kind } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
 import type { Actor } from '../auth/actor';
-import type { Services } from '../services';
 import { createRequestContext, RequestContext } from '../graphql/context';
 import { maskError } from '../server-errors';
 import { QUERY_LIMITS, documentSizeError } from '../graphql/limits';
-import { Logger, loggableOperationName } from '../logger';
+import { loggableOperationName } from '../logger';
+import type { TransportOptions } from './transport-options';
+import { admitOperation, auditReads, callerKey } from './guards';
 
-export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 20;
 /** graphql-ws close code for a refused or expired credential. */
 export const CLOSE_FORBIDDEN = 4403;
+/** Close code for a caller over its limit of open connections (graphql-ws leaves 4400–4499 to the server). */
+export const CLOSE_TOO_MANY_CONNECTIONS = 4429;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface ConnectionState {
@@ -19,6 +21,8 @@ interface ConnectionState {
   expiry?: NodeJS.Timeout;
   /** Operations in flight, for the log line each gets when it ends. */
   operations: Map<string, OperationLog>;
+  /** Aborted when the socket closes: what its operations still compute is for no one. */
+  gone: AbortController;
 }
 
 interface OperationLog {
@@ -29,17 +33,6 @@ interface OperationLog {
 }
 
 type Extra = { state?: ConnectionState };
-
-export interface SubscriptionOptions {
-  schema: GraphQLSchema;
-  services: Services;
-  authenticate(authorization: unknown): Promise<Actor>;
-  logger: Logger;
-  /** Rules beyond the standard ones: the same as HTTP's. */
-  validationRules?: ValidationRule[];
-  /** Production: no "Did you mean …?" schema hints in error messages (as over HTTP). */
-  hideSchemaDetails?: boolean;
-}
 
 /** A variable that does not fit its definition is the caller's mistake (BAD_USER_INPUT, as over HTTP). */
 function isBadVariable(error: GraphQLError): boolean {
@@ -60,18 +53,20 @@ function withCode(error: GraphQLError, code: string): GraphQLError {
 
 /**
  * GraphQL over WebSocket (graphql-ws) on the HTTP server's port and path. The token comes in `connectionParams`;
- * a missing, forged or expired one closes the socket with 4403. Each subscription is parsed and validated with the
- * same rules as HTTP, authorised, capped per connection, and its errors are masked like HTTP's.
+ * a missing, forged or expired one closes the socket with 4403, and a caller over its limit of open connections gets
+ * 4429. Each operation is parsed and validated with the same rules as HTTP, admitted by the same guards (rate limits,
+ * roles), capped per connection, and its errors are masked like HTTP's.
  */
-export function attachSubscriptions(wsServer: WebSocketServer, options: SubscriptionOptions): { dispose(): Promise<void> } {
-  const { schema, services, authenticate, logger } = options;
+export function attachWebSocket(wsServer: WebSocketServer, options: TransportOptions): { dispose(): Promise<void> } {
+  const { schema, services, authenticate, logger, limits } = options;
+  const hideSchemaDetails = options.config.isProduction;
   const format = (errors: readonly GraphQLError[]): GraphQLFormattedError[] =>
     errors.map((error) => {
       // A located error (a resolver's, with path and locations) speaks for itself, as over HTTP; graphql-ws's own
       // wrapper of an error that ended a stream carries neither, so its cause does.
       let source = error.originalError instanceof GraphQLError && !error.path && !error.locations ? error.originalError : error;
       if (!source.extensions?.code && isBadVariable(source)) source = withCode(source, 'BAD_USER_INPUT');
-      return maskError(source.toJSON(), source, logger, { hideSchemaDetails: options.hideSchemaDetails });
+      return maskError(source.toJSON(), source, logger, { hideSchemaDetails });
     });
   /** One line per operation, like HTTP's per request: id, operation name, caller, duration, outcome. Never variables. */
   const finish = (state: ConnectionState | undefined, id: string) => {
@@ -100,7 +95,12 @@ export function attachSubscriptions(wsServer: WebSocketServer, options: Subscrip
         const params = ctx.connectionParams ?? {};
         try {
           const actor = await authenticate(params.authorization ?? params.Authorization);
-          const state: ConnectionState = { actor, operations: new Map() };
+          if (!limits.connections.acquire(callerKey(actor))) {
+            logger.log('info', 'ws_refused', { reason: 'too_many_connections', actor: actor.userId, practiceId: actor.practiceId });
+            ctx.extra.socket.close(CLOSE_TOO_MANY_CONNECTIONS, `Too many connections: at most ${limits.connections.max} per user`);
+            return false;
+          }
+          const state: ConnectionState = { actor, operations: new Map(), gone: new AbortController() };
           // An expiring token ends its subscriptions: the client must reconnect with a fresh one. A timer waits at
           // most ~24.8 days, so a longer-lived token re-arms it until the expiry is reached.
           const closeAtExpiry = () => {
@@ -116,15 +116,16 @@ export function attachSubscriptions(wsServer: WebSocketServer, options: Subscrip
           return false;
         }
       },
-      onSubscribe: (ctx, id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const state = ctx.extra.state!;
         const requestId = crypto.randomUUID();
         const operationName = loggableOperationName(payload.operationName);
         state.operations.set(id, { requestId, operationName, started: process.hrtime.bigint(), codes: new Set() });
         // Counted from graphql-ws's own table of the connection's operations (this one included): an id leaves it the
         // moment the client completes it or it ends, so a slot is free again before the client's next message.
-        if (Object.keys(ctx.subscriptions).length > MAX_SUBSCRIPTIONS_PER_CONNECTION) {
-          return [new GraphQLError(`At most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection.`, { extensions: { code: 'BAD_REQUEST' } })];
+        const cap = limits.subscriptionsPerConnection;
+        if (cap > 0 && Object.keys(ctx.subscriptions).length > cap) {
+          return [new GraphQLError(`At most ${cap} subscriptions per connection.`, { extensions: { code: 'BAD_REQUEST' } })];
         }
         let document: DocumentNode;
         try {
@@ -134,7 +135,7 @@ export function attachSubscriptions(wsServer: WebSocketServer, options: Subscrip
         }
         const tooCostly = documentSizeError(document);
         if (tooCostly) return [withCode(tooCostly, 'GRAPHQL_VALIDATION_FAILED')];
-        const errors = validate(schema, document, [...specifiedRules, ...(options.validationRules ?? [])]);
+        const errors = validate(schema, document, [...specifiedRules, ...options.validationRules]);
         if (errors.length > 0) return errors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
         // Resolved here, as over HTTP (OPERATION_RESOLUTION_FAILURE): graphql-ws would fail it later without a code.
         const operation = getOperationAST(document, payload.operationName);
@@ -147,13 +148,13 @@ export function attachSubscriptions(wsServer: WebSocketServer, options: Subscrip
         // The log line names the operation even when the client did not send its name (as Apollo does over HTTP).
         const logged = state.operations.get(id);
         if (logged) logged.operationName = loggableOperationName(operation.name?.value);
-        return {
-          schema,
-          document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-          contextValue: createRequestContext(services, state.actor!, requestId, 'ws'),
-        };
+        const contextValue = createRequestContext(services, state.actor!, { requestId, transport: 'ws', signal: state.gone.signal });
+        try {
+          await admitOperation(contextValue, schema, document, operation, payload.variables, limits);
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : withCode(new GraphQLError('Something went wrong on our side.', { originalError: error as Error }), 'INTERNAL_SERVER_ERROR')];
+        }
+        return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
       },
       onOperation: (_ctx, _id, _payload, args, result) => {
         // A subscription that could not start (unknown patient, FORBIDDEN, bad variables) ends with an error message.
@@ -173,13 +174,8 @@ export function attachSubscriptions(wsServer: WebSocketServer, options: Subscrip
         return undefined;
       },
       onNext: async (ctx, id, _payload, args, result) => {
-        // What a query read goes into the audit trail before its result leaves, as over HTTP.
-        const context = args.contextValue as RequestContext;
-        if (context.reads.length > 0) {
-          const reads = context.reads;
-          context.reads = [];
-          await services.audit.recordReads(context, reads);
-        }
+        // What a query read goes to the audit trail, as over HTTP.
+        auditReads(args.contextValue as RequestContext);
         if (!result.errors) return result;
         const errors = format(result.errors);
         noteCodes(ctx.extra.state, id, errors);
@@ -193,7 +189,10 @@ export function attachSubscriptions(wsServer: WebSocketServer, options: Subscrip
       },
       onComplete: (ctx, id) => finish(ctx.extra.state, id),
       onClose: (ctx) => {
-        clearTimeout(ctx.extra.state?.expiry);
+        const state = ctx.extra.state;
+        if (state?.actor) limits.connections.release(callerKey(state.actor));
+        state?.gone.abort();
+        clearTimeout(state?.expiry);
         for (const id of [...(ctx.extra.state?.operations.keys() ?? [])]) finish(ctx.extra.state, id);
       },
     },

@@ -1,0 +1,191 @@
+import crypto from 'node:crypto';
+import type http from 'node:http';
+import express, { NextFunction, Request, Response } from 'express';
+import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { DocumentNode, GraphQLError, GraphQLFormattedError, getVariableValues, parse } from 'graphql';
+import { createRequestContext, RequestContext } from '../graphql/context';
+import { QUERY_LIMITS, documentSizeError } from '../graphql/limits';
+import { maskError } from '../server-errors';
+import { Logger, describeError, loggableOperationName } from '../logger';
+import type { Actor } from '../auth/actor';
+import type { TransportOptions } from './transport-options';
+import { admitOperation, auditReads } from './guards';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** A client's own request id, kept beside ours when it is short and plain. */
+function clientRequestIdOf(req: Request): string | null {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : null;
+}
+
+/** An error Apollo sends as it is, with HTTP 200 like a resolver's (Apollo would otherwise answer a plugin's with 500). */
+function asRequestError(error: unknown): GraphQLError {
+  const base = error instanceof GraphQLError ? error : new GraphQLError('Something went wrong on our side.');
+  return new GraphQLError(base.message, { originalError: base.originalError ?? undefined, extensions: { ...base.extensions, http: { status: 200 } } });
+}
+
+/**
+ * Refuses, before Apollo validates it, a document whose validation alone would be costly (see documentSizeError):
+ * the same check WebSocket makes between parsing and validating. A document that does not parse is left to Apollo.
+ * It runs here, at the cost of a second parse (about 7 µs for a write-off, 90 µs for a 3.7 KB screen query), because
+ * Apollo answers an error thrown from a plugin hook with a 500, and only the context function's errors keep their 400.
+ */
+function refuseCostlyDocument(req: Request): void {
+  const query = req.method === 'GET' ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
+  if (typeof query !== 'string') return;
+  let document: DocumentNode;
+  try {
+    document = parse(query, { maxTokens: QUERY_LIMITS.maxTokens });
+  } catch {
+    return;
+  }
+  const error = documentSizeError(document);
+  if (error) throw new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+}
+
+/** What one HTTP request's log line says; filled in as the request goes (caller, GraphQL outcome). */
+interface RequestLog {
+  requestId: string;
+  clientRequestId: string | null;
+  started: bigint;
+  actor?: Actor;
+  operationName?: string | null;
+  codes?: string[];
+}
+
+/**
+ * One line per HTTP request to /graphql, whatever ends it (an answer, a refused token, CSRF, a body too large or not
+ * JSON): request id, operation name, caller, duration, status, outcome. Never variables, results or headers.
+ */
+function requestLogMiddleware(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const log: RequestLog = { requestId: crypto.randomUUID(), clientRequestId: clientRequestIdOf(req), started: process.hrtime.bigint() };
+    res.locals.requestLog = log;
+    res.setHeader('x-request-id', log.requestId);
+    res.once('close', () => {
+      const given = (req.body as { operationName?: unknown } | undefined)?.operationName;
+      const operationName = log.operationName ?? loggableOperationName(given);
+      const codes = log.codes ?? (res.statusCode >= 400 ? [res.statusCode === 401 ? 'UNAUTHENTICATED' : res.statusCode >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST'] : []);
+      logger.log('info', 'graphql_request', {
+        requestId: log.requestId,
+        ...(log.clientRequestId ? { clientRequestId: log.clientRequestId } : {}),
+        transport: 'http',
+        operationName,
+        actor: log.actor?.userId ?? null,
+        role: log.actor?.role ?? null,
+        practiceId: log.actor?.practiceId ?? null,
+        durationMs: Number(process.hrtime.bigint() - log.started) / 1e6,
+        status: res.statusCode,
+        outcome: codes.length ? 'error' : 'ok',
+        errorCodes: codes.length ? [...new Set(codes)] : undefined,
+      });
+    });
+    next();
+  };
+}
+
+/**
+ * The request's life in Apollo: refuses subscriptions over HTTP (they live on the WebSocket: executed as a query they
+ * would fail as an internal error), admits the operation whole or refuses it whole before anything executes, hands
+ * what it read to the audit trail, and notes its outcome for the request's log line.
+ */
+function requestPlugin(options: TransportOptions): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      return {
+        async didResolveOperation({ operation, request, schema, document }) {
+          if (operation?.operation === 'subscription') {
+            // Bad variables first, as over WebSocket; then the transport.
+            const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}, { maxErrors: 1 });
+            const [invalid] = coerced.errors ?? [];
+            if (invalid) throw new GraphQLError(invalid.message, { nodes: invalid.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+            throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) at this same URL, not over HTTP.', {
+              extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+            });
+          }
+          if (!operation) return;
+          try {
+            await admitOperation(contextValue, schema, document, operation, request.variables, options.limits);
+          } catch (error) {
+            throw asRequestError(error);
+          }
+        },
+        async willSendResponse({ response, operationName, errors }) {
+          auditReads(contextValue);
+          const body = response.body.kind === 'single' ? response.body.singleResult : null;
+          const log = (contextValue as RequestContext & { requestLog?: RequestLog }).requestLog;
+          if (log) {
+            log.operationName = loggableOperationName(operationName);
+            log.codes = (body?.errors ?? errors ?? []).map((e) => String((e as GraphQLFormattedError).extensions?.code ?? 'ERROR'));
+          }
+        },
+      };
+    },
+  };
+}
+
+export interface HttpTransport {
+  apollo: ApolloServer<RequestContext>;
+}
+
+/**
+ * GraphQL over HTTP at POST /graphql (and GET for queries), with Apollo: the caller's token is checked in the context
+ * function, costly documents are refused before validation, and errors are masked like the WebSocket's.
+ * `drain` runs when Apollo stops (it closes the WebSocket transport).
+ */
+export async function attachHttp(app: express.Express, httpServer: http.Server, options: TransportOptions, drain: () => Promise<void>): Promise<HttpTransport> {
+  const { schema, services, authenticate, logger, config } = options;
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    introspection: !config.isProduction,
+    includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    validationRules: options.validationRules,
+    parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
+    formatError: (formatted, error) => maskError(formatted, error, logger, { hideSchemaDetails: config.isProduction }),
+    stopOnTerminationSignals: false,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
+      { async serverWillStart() { return { drainServer: drain }; } },
+      requestPlugin(options),
+      ...(config.isProduction ? [ApolloServerPluginLandingPageDisabled()] : []),
+    ],
+  });
+  await apollo.start();
+
+  app.use(
+    '/graphql',
+    requestLogMiddleware(logger),
+    express.json({ limit: MAX_BODY_BYTES }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        const log = res.locals.requestLog as RequestLog;
+        const actor = await authenticate(req.headers.authorization);
+        log.actor = actor;
+        refuseCostlyDocument(req);
+        // Work for a client that hung up stops at its next list (see execution-budget.ts).
+        const gone = new AbortController();
+        res.once('close', () => {
+          if (!res.writableFinished) gone.abort();
+        });
+        const context = createRequestContext(services, actor, { requestId: log.requestId, clientRequestId: log.clientRequestId, transport: 'http', signal: gone.signal });
+        // Object.assign, not a spread: the context's loaders are a lazy accessor.
+        return Object.assign(context, { requestLog: log });
+      },
+    }),
+  );
+  // Body-parser failures (malformed JSON, too large) answer like GraphQL, without Express's stack-trace page.
+  app.use((error: { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const status = error.status === 413 ? 413 : error.status && error.status < 500 ? 400 : 500;
+    const message = status === 413 ? `The request body is larger than ${MAX_BODY_BYTES} bytes.` : status === 400 ? 'The request body is not valid JSON.' : 'Something went wrong on our side.';
+    if (status === 500) logger.log('error', 'http_error', describeError(error));
+    res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }] });
+  });
+  return { apollo };
+}
