@@ -57,6 +57,19 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+/** The environment a test server runs with: its own data folder and database, the test secret, no demo data. */
+export function testServerEnv(dir: string, postgresUrl: string | null): NodeJS.ProcessEnv {
+  return {
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dir,
+    DATABASE_URL: postgresUrl ?? `sqlite:${path.join(dir, 'ledger.sqlite')}`,
+    AUTH_JWT_SECRET: TEST_SECRET,
+    SEED_DEMO: 'false',
+  };
+}
+
 export async function startTestServer(options: { env?: Record<string, string>; instances?: number } = {}): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-test-'));
   const postgres = process.env.TEST_DB === 'postgres' ? await createScratchDatabase('ledger_test') : null;
@@ -67,13 +80,7 @@ export async function startTestServer(options: { env?: Record<string, string>; i
     },
   };
   const env: NodeJS.ProcessEnv = {
-    NODE_ENV: 'test',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_DIR: dir,
-    DATABASE_URL: postgres ? postgres.url : `sqlite:${path.join(dir, 'ledger.sqlite')}`,
-    AUTH_JWT_SECRET: TEST_SECRET,
-    SEED_DEMO: 'false',
+    ...testServerEnv(dir, postgres?.url ?? null),
     ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
     ...options.env,
   };

@@ -15,7 +15,7 @@ import { startServer } from '../../src/server';
 import { signToken } from '../../src/auth/tokens';
 import type { Logger } from '../../src/logger';
 import { READ_AUDIT_MAX_DELAY_MS } from '../../src/audit/audit.service';
-import { startTestServer, TestServer, Caller, TEST_SECRET } from '../harness';
+import { startTestServer, testServerEnv, TestServer, Caller, TEST_SECRET } from '../harness';
 import { createScratchDatabase } from '../scratch-postgres';
 
 interface Answer<T = Record<string, unknown>> {
@@ -256,15 +256,7 @@ describe('read events: batched, yet durable', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-audit-stop-'));
     const postgres = process.env.TEST_DB === 'postgres' ? await createScratchDatabase('ledger_audit_stop') : null;
     const logger: Logger = { log() {} };
-    const env = {
-      NODE_ENV: 'test',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dir,
-      DATABASE_URL: postgres ? postgres.url : `sqlite:${path.join(dir, 'ledger.sqlite')}`,
-      AUTH_JWT_SECRET: TEST_SECRET,
-      SEED_DEMO: 'false',
-    };
+    const env = testServerEnv(dir, postgres?.url ?? null);
     try {
       const practice = `stop-${crypto.randomBytes(4).toString('hex')}`;
       const token = await signToken(TEST_SECRET, { sub: 'stopper', practiceId: practice, role: 'BILLING_MANAGER' });
