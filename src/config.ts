@@ -101,7 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   };
   const callerLimits = {
     mutationsPerSecond: limit('MUTATION_RATE_LIMIT', 100),
-    queriesPerSecond: limit('QUERY_RATE_LIMIT', 50),
+    queriesPerSecond: limit('QUERY_RATE_LIMIT', 20),
     subscriptionsPerSecond: limit('SUBSCRIPTION_RATE_LIMIT', 20),
     connections: limit('MAX_CONNECTIONS_PER_CALLER', 20),
     subscriptionsPerConnection: limit('MAX_SUBSCRIPTIONS_PER_CONNECTION', 20),
