@@ -3,7 +3,7 @@
  * generator, child processes (pinned to a CPU, with a tiny request/response protocol over IPC), tokens, GraphQL calls
  * and throwaway PostgreSQL databases.
  *
- * Method (shared/research/reliability.md §4–§5b): every number is printed next to a baseline measured in the same run
+ * Method (docs/operations.md §6): every number is printed next to a baseline measured in the same run
  * on the same box, with the ratio; one warm-up round first, then the median of 3 measured rounds. Servers run in their
  * own processes pinned to CPU 0, the load generator and WebSocket clients on CPU 1 (BENCH_PIN=0 turns pinning off).
  * Loopback only; every loop is bounded by a count and a time.

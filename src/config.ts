@@ -3,7 +3,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { parseDurationSeconds } from './auth/duration';
 
-/** Everything the server reads from the environment (DESIGN §5), typed and checked once at start. */
+/** Everything the server reads from the environment (docs/design.md §5), typed and checked once at start. */
 export interface Config {
   port: number;
   host: string;

@@ -1,6 +1,6 @@
 /**
  * Collects items and writes them in batches through an injected writer: one call per flush, at most one in flight.
- * Written to batch read audit events (DESIGN §2: reads must not queue one transaction each behind mutations), but
+ * Written to batch read audit events (docs/operations.md §2: reads must not queue one transaction each behind mutations), but
  * knows nothing about audit or databases, so its timing, retry and overflow rules are tested on their own.
  */
 export interface BatchBufferOptions {

@@ -1,4 +1,4 @@
-/** Staff roles (DESIGN §4) and what each may do. This file is the one place that decides. */
+/** Staff roles (docs/design.md §4) and what each may do. This file is the one place that decides. */
 export const Roles = ['VIEWER', 'FRONT_DESK', 'BILLING', 'BILLING_MANAGER', 'ADMIN'] as const;
 export type Role = (typeof Roles)[number];
 

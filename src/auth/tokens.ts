@@ -21,7 +21,7 @@ export interface ClaimRules {
 }
 
 /**
- * Turns verified claims into an actor, or says why they do not make one (DESIGN §4). Besides the claims' shape, it
+ * Turns verified claims into an actor, or says why they do not make one (docs/design.md §4). Besides the claims' shape, it
  * bounds a token's life: a stolen token valid for a month, or one issued "in the future" to outlive its apparent
  * lifetime, is refused.
  */

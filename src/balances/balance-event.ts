@@ -1,6 +1,6 @@
 import type { BalanceTotals } from '../ledger';
 
-/** A patient's whole recalculated balance after a committed change (DESIGN §2.6). Never a delta. */
+/** A patient's whole recalculated balance after a committed change (docs/design.md §2.6). Never a delta. */
 export interface BalanceEvent extends BalanceTotals {
   practiceId: string;
   patientId: string;

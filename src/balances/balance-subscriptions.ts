@@ -12,7 +12,7 @@ function viewOf(event: BalanceEvent): BalanceView {
 }
 
 /**
- * Live balances (DESIGN §3). Each stream listens to its practice only, keeps the newest balance per patient, and never
+ * Live balances (docs/design.md §3). Each stream listens to its practice only, keeps the newest balance per patient, and never
  * hands out a version older than one it already gave. After a possible gap in delivery (a Redis reconnect) every
  * stream re-reads the balances it cares about, so subscribers converge on the truth.
  */

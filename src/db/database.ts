@@ -83,7 +83,7 @@ function toPositional(kind: DatabaseKind, sql: string): string {
 }
 
 /**
- * The one place transactions are opened (DESIGN §7).
+ * The one place transactions are opened (docs/design.md §7).
  *
  * SQLite through TypeORM runs every statement of the process on one connection, so two requests' transactions would
  * interleave on it. Here all SQLite transactions take turns on the writer connection (a FIFO queue), and reads go to a
@@ -228,7 +228,7 @@ export class Database implements SqlRunner {
  * Starts a SQLite transaction with `BEGIN IMMEDIATE` instead of TypeORM's deferred `BEGIN TRANSACTION`, keeping
  * TypeORM's own bookkeeping (depth, savepoints, events). A deferred transaction reads first and takes the write lock
  * only at its first write; if another connection to the file (a second instance or process) wrote in between, that
- * upgrade fails at once with SQLITE_BUSY, without waiting for busy_timeout (research/reliability.md §0.3, §2).
+ * upgrade fails at once with SQLITE_BUSY, without waiting for busy_timeout (docs/operations.md §1).
  * IMMEDIATE takes the write lock up front and waits for it.
  */
 async function beginImmediate(runner: QueryRunner): Promise<void> {

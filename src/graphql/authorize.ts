@@ -4,7 +4,7 @@ import type { AuditEntry } from '../audit/audit.service';
 import type { RequestContext } from './context';
 import { forbidden } from './errors';
 
-/** Refuses with FORBIDDEN when the caller's role may not use this root field (DESIGN §4). */
+/** Refuses with FORBIDDEN when the caller's role may not use this root field (docs/design.md §4). */
 export function requireOperation(ctx: RequestContext, operation: string): void {
   if (!operationAllowed(ctx.actor.role, operation)) throw forbidden();
 }

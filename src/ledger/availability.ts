@@ -4,7 +4,7 @@ import { refundsFull, writeOffsFull } from './limits';
 import { openCents } from './lines';
 import { LineState, PaymentState, WriteOffState } from './types';
 
-/** `{ allowed, code, message }` as the screens show it (DESIGN §2.5). */
+/** `{ allowed, code, message }` as the screens show it (docs/design.md §2.5). */
 export interface Availability {
   allowed: boolean;
   code: string | null;

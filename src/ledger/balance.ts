@@ -2,7 +2,7 @@ import { openCents, unallocatedCents } from './lines';
 import { sumCents } from './money';
 import { LineState, PaymentState } from './types';
 
-/** A patient's money at one instant (DESIGN §2.6). Credit is reported beside outstanding, never netted into it. */
+/** A patient's money at one instant (docs/design.md §2.6). Credit is reported beside outstanding, never netted into it. */
 export interface BalanceTotals {
   responsibilityCents: number;
   paidCents: number;

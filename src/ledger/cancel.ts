@@ -3,7 +3,7 @@ import { cancelBlocker } from './availability';
 import { AllocationState, LineState } from './types';
 
 export interface CancelPlan {
-  /** Allocations to release to the patient's credit: the whole remainder of each (DESIGN §2.4). */
+  /** Allocations to release to the patient's credit: the whole remainder of each (docs/design.md §2.4). */
   releases: { allocationId: string; cents: number }[];
 }
 

@@ -3,7 +3,7 @@ import { checkLinesPerCharge } from './limits';
 import { formatCents, isPositiveCents, sumCents } from './money';
 import { LineState } from './types';
 
-/** What more PR this charge can take: billed less its active lines (PR_EXCEEDS_CHARGE, DESIGN §2.1). */
+/** What more PR this charge can take: billed less its active lines (PR_EXCEEDS_CHARGE, docs/design.md §2.1). */
 export function chargeCapacityCents(billedCents: number, lines: readonly LineState[]): number {
   return billedCents - sumCents(lines.filter((l) => l.status === 'ACTIVE').map((l) => l.amountCents));
 }

@@ -5,7 +5,7 @@ describe('RefusalCode', () => {
     for (const [key, value] of Object.entries(RefusalCode)) expect(value).toBe(key);
   });
 
-  it('holds every code DESIGN §2.5 names', () => {
+  it('holds every code docs/design.md §2.5 names', () => {
     const design = [
       'FORBIDDEN',
       'PR_CANCELLED',

@@ -1,5 +1,5 @@
 /**
- * Stable refusal codes (DESIGN §2.5). Clients switch on `code`; `message` is what staff read.
+ * Stable refusal codes (docs/design.md §2.5). Clients switch on `code`; `message` is what staff read.
  * Codes never change meaning; new ones may be added.
  */
 export const RefusalCode = {
@@ -50,7 +50,7 @@ export function isRefusal(value: unknown): value is Refusal {
   return typeof value === 'object' && value !== null && 'code' in value && 'message' in value && !('id' in value);
 }
 
-/** The tooltip texts of DESIGN §2.5, word for word. */
+/** The tooltip texts of docs/design.md §2.5, word for word. */
 export const Tooltip = {
   FORBIDDEN: "You don't have permission to do this.",
   WRITE_OFF_CANCELLED: 'This PR was cancelled, so there is nothing to write off.',

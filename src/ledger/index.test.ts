@@ -1,6 +1,6 @@
 /**
  * The ledger as a whole, driven only through the pure functions of ./index: an in-memory ledger that applies plans
- * to plain rows, the DESIGN §2.7 worked example, and a seeded randomized run that checks the §2 invariants after
+ * to plain rows, the docs/design.md §2.7 worked example, and a seeded randomized run that checks the §2 invariants after
  * every step.
  */
 import {
@@ -326,7 +326,7 @@ describe('index', () => {
   });
 });
 
-describe('DESIGN §2.7 worked example, with the pure functions only', () => {
+describe('docs/design.md §2.7 worked example, with the pure functions only', () => {
   function start() {
     const led = new MemoryLedger();
     const chargeId = expectOk(led.createCharge(25000));

@@ -1,4 +1,4 @@
-/** The pure ledger rules of DESIGN §2: no I/O, no storage, no GraphQL. */
+/** The pure ledger rules of docs/design.md §2: no I/O, no storage, no GraphQL. */
 export * from './types';
 export * from './codes';
 export * from './limits';

@@ -1,7 +1,7 @@
 import { LineState, PaymentState } from './types';
 import { sumCents } from './money';
 
-/** `amount − paid − written off`, and 0 for a cancelled line (DESIGN §2.1). */
+/** `amount − paid − written off`, and 0 for a cancelled line (docs/design.md §2.1). */
 export function openCents(line: LineState): number {
   if (line.status === 'CANCELLED') return 0;
   return line.amountCents - line.paidCents - line.writtenOffCents;
@@ -18,7 +18,7 @@ export function allocatedCents(payment: PaymentState): number {
   return sumCents(payment.allocations.map((a) => a.remainingCents));
 }
 
-/** A payment's credit: what is neither allocated nor returned (DESIGN §2.2). */
+/** A payment's credit: what is neither allocated nor returned (docs/design.md §2.2). */
 export function unallocatedCents(payment: PaymentState): number {
   return payment.amountCents - allocatedCents(payment) - payment.refundedCents;
 }

@@ -34,7 +34,7 @@ export function checkPaymentAmount(amountCents: number): Refusal | null {
 }
 
 /**
- * Plans a payment that creates its own line (DESIGN §2.2): the charge must be given, must have room for one more
+ * Plans a payment that creates its own line (docs/design.md §2.2): the charge must be given, must have room for one more
  * line, and the new line must fit within what the charge has room for. `charge.lines` are all of that charge's lines.
  */
 export function planLinePayment(
@@ -62,7 +62,7 @@ export function planLinePayment(
 }
 
 /**
- * Plans a balance payment's allocations against the patient's lines (DESIGN §2.2). Several allocations to the same
+ * Plans a balance payment's allocations against the patient's lines (docs/design.md §2.2). Several allocations to the same
  * line are added together. `lines` holds every line of the patient, by id.
  */
 export function planBalancePayment(

@@ -15,7 +15,7 @@ export interface RefundPlan {
 const AMOUNT_FIELD = ['input', 'amountCents'] as const;
 
 /**
- * Plans a refund (DESIGN §2.2). ACCOUNT_CREDIT moves money off lines into the patient's credit, up to what is
+ * Plans a refund (docs/design.md §2.2). ACCOUNT_CREDIT moves money off lines into the patient's credit, up to what is
  * allocated. The other methods return money: unallocated money first, then allocations newest first, up to
  * amount − refunded. `amountCents` omitted means as much as the method allows. `refundCount`: its refunds so far.
  */

@@ -7,7 +7,7 @@ import { AllocationState, LineState, ResponsibilityKind, WriteOffState } from '.
 
 export const ADJUSTMENT_GROUPS = ['PR', 'CO', 'OA', 'PI'] as const;
 
-/** Claim adjustment reason code → PR kind (DESIGN §2.1): 1 deductible, 2 coinsurance, 3 copay, 96/204 non-covered. */
+/** Claim adjustment reason code → PR kind (docs/design.md §2.1): 1 deductible, 2 coinsurance, 3 copay, 96/204 non-covered. */
 export function kindForReasonCode(reasonCode: string): ResponsibilityKind {
   switch (reasonCode) {
     case '1':
@@ -75,7 +75,7 @@ export function checkAdjustments(adjustments: readonly Adjustment[]): Adjustment
 }
 
 /**
- * Plans recording a remittance for one charge (DESIGN §2.8): PR adjustments become REMITTANCE lines, the charge's
+ * Plans recording a remittance for one charge (docs/design.md §2.8): PR adjustments become REMITTANCE lines, the charge's
  * active ESTIMATED lines are superseded, and their payments move to the new lines (same kind first, then any line of
  * the charge); what does not fit stays with the payment as credit. A move never puts a payment on more than
  * MAX_LINES_PER_PAYMENT lines, so `allocations` must be every allocation of the patient's payments.

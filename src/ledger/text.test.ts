@@ -17,7 +17,7 @@ const tooLong = (label: string, max: string, field: readonly string[]) => ({
 });
 
 describe('limits', () => {
-  it('are 255 for text and 1,000 for notes (DESIGN §2.5)', () => {
+  it('are 255 for text and 1,000 for notes (docs/design.md §2.5)', () => {
     expect(MAX_TEXT_LENGTH).toBe(255);
     expect(MAX_NOTE_LENGTH).toBe(1000);
   });

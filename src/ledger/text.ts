@@ -15,7 +15,7 @@ export interface TextRule {
   multiline?: boolean;
 }
 
-/** Trims and checks free text (DESIGN §2.5): non-blank, no control characters, bounded length. */
+/** Trims and checks free text (docs/design.md §2.5): non-blank, no control characters, bounded length. */
 export function cleanText(value: string, rule: TextRule): string | Refusal {
   const max = rule.max ?? MAX_TEXT_LENGTH;
   const text = value.trim();

@@ -1,4 +1,4 @@
-/** The vocabulary of DESIGN §2, as plain data. Nothing here knows about storage or GraphQL. */
+/** The vocabulary of docs/design.md §2, as plain data. Nothing here knows about storage or GraphQL. */
 
 export const ResponsibilityKinds = ['COPAY', 'COINSURANCE', 'DEDUCTIBLE', 'NON_COVERED', 'OTHER', 'SELF_PAY', 'CUSTOM'] as const;
 export type ResponsibilityKind = (typeof ResponsibilityKinds)[number];

@@ -19,7 +19,7 @@ const exceedsOpen = (open: string) => ({
 });
 
 describe('WRITE_OFF_REASONS', () => {
-  it('lists the standard codes of DESIGN §2.3 in order', () => {
+  it('lists the standard codes of docs/design.md §2.3 in order', () => {
     expect(WRITE_OFF_REASONS.map((r) => r.code)).toEqual([
       'SMALL_BALANCE',
       'BAD_DEBT',

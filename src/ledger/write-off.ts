@@ -5,7 +5,7 @@ import { openCents } from './lines';
 import { cleanOptionalText } from './text';
 import { LineState, WriteOffState } from './types';
 
-/** The standard write-off reasons (DESIGN §2.3), served to the dropdown in this order. */
+/** The standard write-off reasons (docs/design.md §2.3), served to the dropdown in this order. */
 export const WRITE_OFF_REASONS = [
   { code: 'SMALL_BALANCE', label: 'Small balance', requiresCustomReason: false },
   { code: 'BAD_DEBT', label: 'Bad debt', requiresCustomReason: false },
@@ -43,7 +43,7 @@ export function checkWriteOffReason(reason: WriteOffReason, customReason: string
 }
 
 /**
- * Checks a write-off of `amountCents` against the line (DESIGN §2.3), which holds `writeOffCount` write-offs so far.
+ * Checks a write-off of `amountCents` against the line (docs/design.md §2.3), which holds `writeOffCount` write-offs so far.
  * Returns the amount to write off.
  */
 export function planWriteOff(line: LineState, writeOffCount: number, amountCents: number): number | Refusal {

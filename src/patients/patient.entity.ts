@@ -2,7 +2,7 @@ import { Entity, Index } from 'typeorm';
 import { CentsColumn, IdColumn, InstantColumn, IntColumn, PracticeColumn, TextColumn } from '../db/columns';
 
 /**
- * A patient, with the projection of its balance (DESIGN §2.6) kept in step by the ledger unit of work:
+ * A patient, with the projection of its balance (docs/design.md §2.6) kept in step by the ledger unit of work:
  * every accepted money mutation recomputes it from the ledger rows and raises `version` by one.
  */
 @Entity('patients')

@@ -12,7 +12,7 @@ export interface CreatePatientCommand {
   mrn?: string | null;
 }
 
-/** Patients: created with a zero balance at version 0 (DESIGN §2.6). */
+/** Patients: created with a zero balance at version 0 (docs/design.md §2.6). */
 export class PatientService {
   constructor(
     private readonly db: Database,

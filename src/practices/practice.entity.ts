@@ -1,7 +1,7 @@
 import { Entity, PrimaryColumn } from 'typeorm';
 import { InstantColumn } from '../db/columns';
 
-/** A practice exists from the first valid token that names it (DESIGN §4): the identity provider owns practices. */
+/** A practice exists from the first valid token that names it (docs/design.md §4): the identity provider owns practices. */
 @Entity('practices')
 export class PracticeEntity {
   @PrimaryColumn({ type: 'varchar', length: 64 })

@@ -1,6 +1,6 @@
 import type { Database } from '../db/database';
 
-/** Practices come from the identity provider: a row appears the first time a valid token names one (DESIGN §4). */
+/** Practices come from the identity provider: a row appears the first time a valid token names one (docs/design.md §4). */
 export class PracticeService {
   private readonly known = new Set<string>();
 

@@ -271,7 +271,7 @@ export class LedgerReader {
   }
 
   /**
-   * The history of each charge, oldest first (DESIGN §2: every balance can be rebuilt from these rows): its oldest
+   * The history of each charge, oldest first (docs/design.md §2: every balance can be rebuilt from these rows): its oldest
    * MAX_TIMELINE_ENTRIES entries, the most `Charge.timeline` returns.
    */
   async timelines(practiceId: string, chargeIds: readonly string[]): Promise<TimelineEntry[]> {

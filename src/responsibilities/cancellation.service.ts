@@ -11,7 +11,7 @@ export interface CancelCommand {
 
 export type CancelResult = { responsibilityId: string };
 
-/** Cancelling PR that should never have existed (DESIGN §2.4). */
+/** Cancelling PR that should never have existed (docs/design.md §2.4). */
 export class CancellationService {
   constructor(private readonly mutations: MoneyMutations) {}
 

@@ -32,7 +32,7 @@ export interface RemoveWriteOffCommand {
 
 export type WriteOffResult = { writeOffId: string; responsibilityId: string };
 
-/** Writing off PR and removing write-offs (DESIGN §2.3). */
+/** Writing off PR and removing write-offs (docs/design.md §2.3). */
 export class WriteOffService {
   constructor(private readonly mutations: MoneyMutations) {}
 

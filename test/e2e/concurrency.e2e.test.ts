@@ -1,5 +1,5 @@
 /**
- * Concurrency over real HTTP (DESIGN §2.1, §2.2, §2.6, §6): many requests at once against shared PR lines must
+ * Concurrency over real HTTP (docs/design.md §2.1, §2.2, §2.6, §6): many requests at once against shared PR lines must
  * behave as if they ran one after another. Runs on SQLite (the writer queue) and, with TEST_DB=postgres, on
  * PostgreSQL (patient row locks and retries).
  */
@@ -39,7 +39,7 @@ const version = async (patientId: string) => (await server.ok(manager, ConcBalan
 
 type Kind = 'payment' | 'selfPay' | 'foreignPayment' | 'writeOff' | 'removal' | 'creditRefund' | 'cashRefund' | 'cancel';
 
-/** The refusals each kind of request may legitimately meet when others race it (DESIGN §2.2–§2.5). */
+/** The refusals each kind of request may legitimately meet when others race it (docs/design.md §2.2–§2.5). */
 const EXPECTED_REFUSALS: Record<Kind, string[]> = {
   payment: ['ALLOCATION_EXCEEDS_OPEN', 'ALLOCATIONS_EXCEED_PAYMENT'],
   selfPay: ['PR_EXCEEDS_CHARGE'],
@@ -140,7 +140,7 @@ test('40 concurrent $5 write-offs on one $100 line: exactly 20 accepted, the lin
 
 test('the same with two server instances on one database: no SQLITE_BUSY, still exactly 20', async () => {
   // Two writer connections to one SQLite file: a deferred BEGIN fails at once with SQLITE_BUSY when the other wrote
-  // in between (research/reliability.md §0.3); the writer must open with BEGIN IMMEDIATE and wait its turn.
+  // in between (docs/operations.md §1); the writer must open with BEGIN IMMEDIATE and wait its turn.
   const pair = await startTestServer({ env: { ...NO_CALLER_LIMITS }, instances: 2 });
   try {
     await fortyWriteOffs(pair, await pair.caller('BILLING_MANAGER'));

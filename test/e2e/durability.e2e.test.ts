@@ -1,5 +1,5 @@
 /**
- * Durability on SQLite (research/reliability.md §2): the writer runs WAL + synchronous=FULL with a busy timeout, and
+ * Durability on SQLite (docs/operations.md §2): the writer runs WAL + synchronous=FULL with a busy timeout, and
  * an acknowledged mutation survives the process being killed with SIGKILL mid-load. This file always uses SQLite
  * (DATABASE_URL is given explicitly), whatever TEST_DB says: the PostgreSQL path has its durability from PostgreSQL.
  *

@@ -1,5 +1,5 @@
 /**
- * Issue 4, item 6 (research/reliability.md S2, S4, S5): a seeded fuzzer sends over 10,000 generated bad requests over
+ * Issue 4, item 6 (docs/operations.md §5): a seeded fuzzer sends over 10,000 generated bad requests over
  * HTTP and WebSocket with bounded concurrency: malformed JSON, wrong types and shapes, extreme and fractional amounts,
  * unknown enums, oversized and control-character strings, deep and wide queries, other practices' ids, forbidden
  * roles, forged tokens, and WebSocket protocol garbage.

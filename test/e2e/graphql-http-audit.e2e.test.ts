@@ -3,7 +3,7 @@
  * against the development configuration. Every MUST audit passes; the SHOULD/MAY audits that warn or leave a notice
  * are printed (the README explains them).
  *
- * The audits send no Authorization header, and every request to this server needs a bearer token (DESIGN §4), so
+ * The audits send no Authorization header, and every request to this server needs a bearer token (docs/design.md §4), so
  * fetchFn is wrapped to add a valid one. Nothing else is added: in particular no `apollo-require-preflight` header, so
  * the GET audits meet CSRF prevention as a browser would.
  */

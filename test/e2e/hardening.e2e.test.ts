@@ -1,5 +1,5 @@
 /**
- * Issue 4, item 3: the hardened surface, on HTTP and WebSocket alike (research/reliability.md §3, S1–S4, S6).
+ * Issue 4, item 3: the hardened surface, on HTTP and WebSocket alike (docs/operations.md §3).
  *
  * Query depth (12), aliases (15), cost (250,000) and tokens (5,000) limits; a 1 MiB request body (413) and a 64 KiB
  * WebSocket frame; no batched arrays; CSRF prevention; introspection, schema hints and the landing page off in

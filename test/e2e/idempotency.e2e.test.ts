@@ -1,5 +1,5 @@
 /**
- * DESIGN §3 idempotency over real HTTP: a retry with the same key and input returns the same objects (as they are
+ * docs/design.md §3 idempotency over real HTTP: a retry with the same key and input returns the same objects (as they are
  * now) and changes nothing; the same key with another input is IDEMPOTENCY_KEY_REUSED; keys belong to a practice;
  * refusals are not stored; concurrent retries apply once.
  */

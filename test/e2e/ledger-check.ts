@@ -1,6 +1,6 @@
 /**
  * Shared checks for the concurrency and durability end-to-end tests: read a patient's ledger through GraphQL,
- * recompute it independently from the raw rows, and list every disagreement or broken invariant (DESIGN §2.1, §2.2,
+ * recompute it independently from the raw rows, and list every disagreement or broken invariant (docs/design.md §2.1, §2.2,
  * §2.6). An empty list means the patient is consistent.
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';

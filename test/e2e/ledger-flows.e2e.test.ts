@@ -1,5 +1,5 @@
 /**
- * Ledger flows of DESIGN §2 over real HTTP: payments, allocations and credit; refunds of both kinds; up-front and
+ * Ledger flows of docs/design.md §2 over real HTTP: payments, allocations and credit; refunds of both kinds; up-front and
  * self-pay lines; cancellation; remittances superseding estimates; pagination and search; practice isolation.
  */
 import {

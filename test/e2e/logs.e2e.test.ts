@@ -1,5 +1,5 @@
 /**
- * Issue 4, item 5 (research/reliability.md S8): structured JSON logs, one line per request with request id, operation
+ * Issue 4, item 5 (docs/operations.md §4): structured JSON logs, one line per request with request id, operation
  * name, caller, duration and outcome; never a patient's name, date of birth, MRN, free text staff typed, or a token.
  *
  * Canary PHI (unique strings as names, MRN and free text, a distinctive date of birth) goes through a full workload

@@ -1,5 +1,5 @@
 /**
- * DESIGN §2.5 over real HTTP: every row of the tooltip table (the `can*` field says no, with the exact words, and the
+ * docs/design.md §2.5 over real HTTP: every row of the tooltip table (the `can*` field says no, with the exact words, and the
  * action attempted anyway comes back with the same code and changes nothing), the role refusals of §4, and every
  * other refusal code with the input field it blames.
  */
@@ -41,7 +41,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-// The tooltip texts of DESIGN §2.5, word for word (typed here, not imported, so the test checks the server's words).
+// The tooltip texts of docs/design.md §2.5, word for word (typed here, not imported, so the test checks the server's words).
 const TOOLTIP = {
   FORBIDDEN: "You don't have permission to do this.",
   WRITE_OFF_PR_CANCELLED: 'This PR was cancelled, so there is nothing to write off.',
@@ -150,7 +150,7 @@ const attemptRefund = (paymentId: string, amountCents?: number, method: 'ORIGINA
 
 // ---- the tooltip table -------------------------------------------------------------------------------------
 
-describe('DESIGN §2.5 tooltip table: can* says why, and the action attempted anyway is refused with the same code', () => {
+describe('docs/design.md §2.5 tooltip table: can* says why, and the action attempted anyway is refused with the same code', () => {
   test('FORBIDDEN: a VIEWER sees FORBIDDEN on every can* field; other roles see what their role allows', async () => {
     const { patientId, chargeId } = await staffLine(10_000);
     const charge = await server.ok(manager, CreateChargeDocument, {
@@ -337,7 +337,7 @@ describe('DESIGN §2.5 tooltip table: can* says why, and the action attempted an
 
 // ---- the other refusal codes -------------------------------------------------------------------------------
 
-describe('DESIGN §2.5 other refusals: a userError with a code and the field at fault, and nothing changes', () => {
+describe('docs/design.md §2.5 other refusals: a userError with a code and the field at fault, and nothing changes', () => {
   test('NOT_FOUND: unknown ids and another practice ids answer exactly alike, for every mutation', async () => {
     const patientId = await newPatient(server, manager);
     const { chargeId, lineIds } = await newCharge(server, manager, patientId, [5000]);

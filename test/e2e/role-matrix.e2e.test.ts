@@ -1,9 +1,9 @@
 /**
- * Issue 4, DESIGN §4: who may do what, as a GENERATED matrix.
+ * Issue 4, docs/design.md §4: who may do what, as a GENERATED matrix.
  *
  * Every root field of the built schema (Query, Mutation, Subscription, read from buildAppSchema(), not a hand-picked
  * list) × every role × the caller's own practice / another practice, over HTTP and WebSocket (subscriptions over
- * WebSocket only). The expected grants come from the DESIGN §4 table written out below, not from src/auth/roles.ts, so
+ * WebSocket only). The expected grants come from the docs/design.md §4 table written out below, not from src/auth/roles.ts, so
  * a wrong grant in the code fails here.
  *
  *   - a role the table does not allow          → a GraphQL error with extensions.code FORBIDDEN (on that field for a
@@ -45,7 +45,7 @@ import { buildAppSchema } from '../../src/schema';
 import type { Role } from '../../src/auth/roles';
 
 // ---------------------------------------------------------------------------------------------------------------
-// DESIGN §4, written out independently of the code.
+// docs/design.md §4, written out independently of the code.
 
 type Column = 'read' | 'post' | 'remittance' | 'refund_audit';
 const ROLES: Role[] = ['VIEWER', 'FRONT_DESK', 'BILLING', 'BILLING_MANAGER', 'ADMIN'];
@@ -549,7 +549,7 @@ test('the matrix has a case for every root field of the built schema, and no cas
   for (const field of fields) expect(CASES[field].kind).toBe(field.split('.')[0].toLowerCase());
 });
 
-test('the DESIGN §4 table as written here matches the contract: reads for all, refunds and audit for managers', () => {
+test('the docs/design.md §4 table as written here matches the contract: reads for all, refunds and audit for managers', () => {
   // A guard on the test's own table: every role reads; only BILLING_MANAGER and ADMIN refund or read the audit trail.
   expect(ROLES.filter((r) => DESIGN_GRANTS[r].includes('read'))).toEqual(ROLES);
   expect(ROLES.filter((r) => DESIGN_GRANTS[r].includes('refund_audit'))).toEqual(['BILLING_MANAGER', 'ADMIN']);

@@ -1,5 +1,5 @@
 /**
- * Live balances over graphql-ws (issue 3, DESIGN §2.6, §3, §4) against real servers, with the real `graphql-ws`
+ * Live balances over graphql-ws (issue 3, docs/design.md §2.6, §3, §4) against real servers, with the real `graphql-ws`
  * client and raw `ws` sockets where the protocol itself is under test.
  *
  * Subscriptions go to instance SUB and mutations to instance MUT: with one instance both are the same server; with

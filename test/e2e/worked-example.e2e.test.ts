@@ -1,4 +1,4 @@
-/** DESIGN §2.7, step by step over HTTP against a real server. */
+/** docs/design.md §2.7, step by step over HTTP against a real server. */
 import { BalanceDocument, CancelPrDocument, RecordPaymentDocument, RefundPaymentDocument, RemoveWriteOffDocument, WriteOffDocument } from '../__generated__/graphql';
 import { startTestServer, TestServer, Caller } from '../harness';
 import { newPatient, remittanceLine, newCharge } from '../fixtures';
@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-test('the worked example of DESIGN §2.7', async () => {
+test('the worked example of docs/design.md §2.7', async () => {
   const patientId = await newPatient(server, manager);
   const { lineId } = await remittanceLine(server, manager, patientId, 10_000);
   const outstanding = async () => (await server.ok(manager, BalanceDocument, { id: patientId })).patient!.balance.outstandingCents;

@@ -1,4 +1,4 @@
-/** Tables whose rows are never edited or deleted (DESIGN §2): corrections are new rows. */
+/** Tables whose rows are never edited or deleted (docs/design.md §2): corrections are new rows. */
 export const APPEND_ONLY_TABLES = [
   'charges',
   'remittances',
