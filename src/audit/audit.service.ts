@@ -106,16 +106,6 @@ export class AuditService {
     });
   }
 
-  /** Read events waiting to be written. */
-  get pendingReads(): number {
-    return this.reads.pending;
-  }
-
-  /** Read events lost because the buffer overflowed while the database was down (or arrived after `close`). */
-  get droppedReads(): number {
-    return this.reads.droppedTotal;
-  }
-
   async recordIn(tx: Transaction, caller: AuditCaller, entry: AuditEntry): Promise<void> {
     await this.insert(tx, [this.build(caller, entry)], { skipExisting: false });
   }

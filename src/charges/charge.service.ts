@@ -24,13 +24,12 @@ export class ChargeService {
   constructor(private readonly mutations: MoneyMutations) {}
 
   create(caller: AuditCaller, { idempotencyKey, ...input }: CreateChargeCommand): Promise<MoneyOutcome<ChargeResult>> {
-    const tooMany = checkLinesPerCharge(input.responsibilities.length, ['input', 'responsibilities']);
     return this.mutations.run(caller, {
       operation: 'createCharge',
       input,
-      // Too long an input is refused before anything about it is looked up (its key, its patient) or locked.
-      idempotencyKey: tooMany ? null : idempotencyKey,
-      locate: async (sql) => tooMany ?? patientOwning(sql, 'patients', input.patientId, caller.actor.practiceId, ['input', 'patientId']),
+      inputRefusal: checkLinesPerCharge(input.responsibilities.length, ['input', 'responsibilities']),
+      idempotencyKey,
+      locate: (sql) => patientOwning(sql, 'patients', input.patientId, caller.actor.practiceId, ['input', 'patientId']),
       apply: async (_ledger, write) => {
         const serviceDate = checkCalendarDate(input.serviceDate, 'date of service', ['input', 'serviceDate']);
         if (isRefusal(serviceDate)) return serviceDate;

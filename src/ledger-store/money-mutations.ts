@@ -17,6 +17,11 @@ export interface MoneyCommand<R extends MutationResult> {
   /** The input as received, without its idempotency key. */
   input: unknown;
   idempotencyKey?: string | null;
+  /**
+   * The refusal of the input's shape on its own (a list over its maximum), checked before anything else: before its
+   * idempotency key is hashed or looked up and before any row is read or locked, so a huge input costs next to nothing.
+   */
+  inputRefusal?: Refusal | null;
   /** Finds the patient the command touches, in the caller's practice, or refuses. Rows never change patient. */
   locate(sql: SqlRunner): Promise<string | Refusal>;
   /** Applies the rules to the locked patient's ledger and writes rows; a refusal rolls everything back. */
@@ -62,7 +67,7 @@ export function fingerprint(operation: string, input: unknown): string {
 }
 
 /**
- * Runs every money mutation the same way (DESIGN §2, §3): one transaction that locks the patient, rebuilds its ledger,
+ * Runs every money mutation the same way (docs/design.md §2, §3): one transaction that locks the patient, rebuilds its ledger,
  * applies the rules, writes rows, checks the invariants on the result, raises the patient's version by one, stores the
  * idempotency key and the audit event; then, only after commit, publishes the new balance.
  *
@@ -80,6 +85,7 @@ export class MoneyMutations {
 
   async run<R extends MutationResult>(caller: AuditCaller, command: MoneyCommand<R>): Promise<MoneyOutcome<R>> {
     const practiceId = caller.actor.practiceId;
+    if (command.inputRefusal) return this.refuse(caller, command, command.inputRefusal);
     let key: string | null = null;
     if (command.idempotencyKey !== null && command.idempotencyKey !== undefined) {
       const cleaned = cleanText(command.idempotencyKey, { label: 'idempotency key', field: KEY_FIELD });

@@ -40,19 +40,18 @@ export interface RefundCommand {
 export type PaymentResult = { paymentId: string };
 export type RefundResult = { refundId: string; paymentId: string };
 
-/** Payments, their allocations, and refunds (DESIGN §2.2). */
+/** Payments, their allocations, and refunds (docs/design.md §2.2). */
 export class PaymentService {
   constructor(private readonly mutations: MoneyMutations) {}
 
   record(caller: AuditCaller, { idempotencyKey, ...input }: RecordPaymentCommand): Promise<MoneyOutcome<PaymentResult>> {
     const purpose = input.purpose ?? 'BALANCE';
-    const tooMany = checkAllocationCount(input.allocations?.length ?? 0);
     return this.mutations.run(caller, {
       operation: 'recordPayment',
       input: { ...input, purpose },
-      // Too long an input is refused before anything about it is looked up (its key, its patient) or locked.
-      idempotencyKey: tooMany ? null : idempotencyKey,
-      locate: async (sql) => tooMany ?? patientOwning(sql, 'patients', input.patientId, caller.actor.practiceId, ['input', 'patientId']),
+      inputRefusal: checkAllocationCount(input.allocations?.length ?? 0),
+      idempotencyKey,
+      locate: (sql) => patientOwning(sql, 'patients', input.patientId, caller.actor.practiceId, ['input', 'patientId']),
       apply: async (ledger, write) => {
         const receivedAt = input.receivedAt ? checkInstant(input.receivedAt, 'received date', ['input', 'receivedAt']) : write.now;
         if (isRefusal(receivedAt)) return receivedAt;

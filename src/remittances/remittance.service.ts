@@ -17,18 +17,17 @@ export type RemittanceResult = { chargeId: string; remittanceRecordId: string };
 
 const SUPERSEDED = 'superseded by remittance';
 
-/** Turning an insurer's adjudication of one charge into PR (DESIGN §2.8). */
+/** Turning an insurer's adjudication of one charge into PR (docs/design.md §2.8). */
 export class RemittanceService {
   constructor(private readonly mutations: MoneyMutations) {}
 
   record(caller: AuditCaller, { idempotencyKey, ...input }: RecordRemittanceCommand): Promise<MoneyOutcome<RemittanceResult>> {
-    const tooMany = checkAdjustmentCount(input.adjustments.length);
     return this.mutations.run(caller, {
       operation: 'recordRemittance',
       input,
-      // Too long an input is refused before anything about it is looked up (its key, its charge) or locked.
-      idempotencyKey: tooMany ? null : idempotencyKey,
-      locate: async (sql) => tooMany ?? patientOwning(sql, 'charges', input.chargeId, caller.actor.practiceId, ['input', 'chargeId']),
+      inputRefusal: checkAdjustmentCount(input.adjustments.length),
+      idempotencyKey,
+      locate: (sql) => patientOwning(sql, 'charges', input.chargeId, caller.actor.practiceId, ['input', 'chargeId']),
       apply: async (ledger, write) => {
         const externalId = cleanText(input.remittanceId, { label: 'remittance id', field: ['input', 'remittanceId'] });
         if (isRefusal(externalId)) return externalId;
