@@ -42,6 +42,13 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
+/**
+ * Subscriptions one WebSocket connection may hold unless MAX_SUBSCRIPTIONS_PER_CONNECTION says otherwise: a dashboard
+ * of 50 patients with one subscription each, with room to spare, and no more than one burst of the default
+ * subscription start rate (20/s for 5 s), so a full connection opens at once. Each costs about 29 KiB.
+ */
+export const DEFAULT_SUBSCRIPTIONS_PER_CONNECTION = 100;
+
 /** The longest token lifetime accepted unless AUTH_MAX_TOKEN_LIFETIME says otherwise. */
 export const DEFAULT_MAX_TOKEN_LIFETIME = '24h';
 
@@ -77,11 +84,20 @@ function developmentSecret(dataDir: string): string {
   return secret;
 }
 
+function dataDirectory(env: NodeJS.ProcessEnv, cwd: string): string {
+  return path.resolve(cwd, env.DATA_DIR ?? 'data');
+}
+
+/** The database alone, for commands that need nothing else (npm run migrate): no secret, no server settings. */
+export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config['database'] {
+  return parseDatabase(env.DATABASE_URL, dataDirectory(env, cwd));
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const nodeEnv = (env.NODE_ENV ?? 'development') as Config['nodeEnv'];
   if (!['development', 'production', 'test'].includes(nodeEnv)) throw new ConfigError('NODE_ENV must be development, production or test');
   const isProduction = nodeEnv === 'production';
-  const dataDir = path.resolve(cwd, env.DATA_DIR ?? 'data');
+  const dataDir = dataDirectory(env, cwd);
   const port = Number(env.PORT ?? 4000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('PORT must be a whole number from 0 to 65535');
   const jwksUrl = env.AUTH_JWKS_URL || null;
@@ -104,7 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     queriesPerSecond: limit('QUERY_RATE_LIMIT', 20),
     subscriptionsPerSecond: limit('SUBSCRIPTION_RATE_LIMIT', 20),
     connections: limit('MAX_CONNECTIONS_PER_CALLER', 20),
-    subscriptionsPerConnection: limit('MAX_SUBSCRIPTIONS_PER_CONNECTION', 20),
+    subscriptionsPerConnection: limit('MAX_SUBSCRIPTIONS_PER_CONNECTION', DEFAULT_SUBSCRIPTIONS_PER_CONNECTION),
   };
   const logLevel = (env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info')) as Config['logLevel'];
   return {
@@ -112,7 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     host: env.HOST ?? '0.0.0.0',
     nodeEnv,
     isProduction,
-    database: parseDatabase(env.DATABASE_URL, dataDir),
+    database: loadDatabaseConfig(env, cwd),
     redisUrl: env.REDIS_URL || null,
     auth: { jwtSecret, secretGenerated, maxTokenLifetimeSeconds, jwksUrl, issuer: env.AUTH_ISSUER || null, audience: env.AUTH_AUDIENCE || null },
     seedDemo: env.SEED_DEMO ? env.SEED_DEMO === 'true' : !isProduction && nodeEnv !== 'test',

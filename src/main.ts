@@ -36,13 +36,17 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+/** A start-up failure as one line that says what to do: a deployer reads it in a log, so no stack. */
+function startFailure(error: unknown): string {
+  if (error instanceof ConfigError) return `Configuration error: ${error.message}`;
+  if (error instanceof DatabaseUnavailableError) return `Cannot reach the database: ${(error.cause as Error)?.message ?? 'unknown reason'}. Check DATABASE_URL.`;
+  const listen = error as NodeJS.ErrnoException & { port?: number; address?: string };
+  if (listen.syscall === 'listen' && listen.code === 'EADDRINUSE') return `Port ${listen.port} is already in use: stop the other process or set PORT.`;
+  if (listen.syscall === 'listen' && listen.code === 'EADDRNOTAVAIL') return `HOST ${listen.address} is not an address of this machine: set HOST to one of its addresses, or 0.0.0.0 for all.`;
+  return `The server could not start: ${error instanceof Error ? error.message : String(error)}`;
+}
+
 main().catch((error) => {
-  const message =
-    error instanceof ConfigError
-      ? `Configuration error: ${error.message}`
-      : error instanceof DatabaseUnavailableError
-        ? `Cannot reach the database: ${(error.cause as Error)?.message ?? 'unknown reason'}. Check DATABASE_URL.`
-        : `The server could not start: ${error instanceof Error ? error.message : String(error)}`;
-  process.stderr.write(`${message}\n`);
+  process.stderr.write(`${startFailure(error)}\n`);
   process.exit(1);
 });

@@ -70,8 +70,6 @@ export async function startServer(config: Config, options: { logger?: Logger; sc
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 64 * 1024 });
-  const webSocket = attachWebSocket(wsServer, transport);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -87,6 +85,10 @@ export async function startServer(config: Config, options: { logger?: Logger; sc
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => resolve());
   });
+  // Attached once the port is ours: the WebSocket server re-emits the HTTP server's errors, and graphql-ws prints them
+  // with a stack, where a port in use should be one line (src/main.ts).
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 64 * 1024 });
+  const webSocket = attachWebSocket(wsServer, transport);
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/graphql`;
   logger.log('info', 'server_started', { port, database: config.database.kind, events: config.redisUrl ? 'redis' : 'in-process' });
