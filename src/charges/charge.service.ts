@@ -11,7 +11,8 @@ export interface CreateChargeCommand {
   procedureCode: string;
   description?: string | null;
   billedCents: number;
-  responsibilities: { kind: ResponsibilityKind; amountCents: number }[];
+  /** Omitted, null or empty: a charge whose PR awaits the insurer's remittance. */
+  responsibilities?: { kind: ResponsibilityKind; amountCents: number }[] | null;
   idempotencyKey?: string | null;
 }
 
@@ -23,7 +24,9 @@ const PROCEDURE_CODE = /^[A-Za-z0-9][A-Za-z0-9.-]{0,31}$/;
 export class ChargeService {
   constructor(private readonly mutations: MoneyMutations) {}
 
-  create(caller: AuditCaller, { idempotencyKey, ...input }: CreateChargeCommand): Promise<MoneyOutcome<ChargeResult>> {
+  create(caller: AuditCaller, { idempotencyKey, responsibilities, ...rest }: CreateChargeCommand): Promise<MoneyOutcome<ChargeResult>> {
+    // No lines however they were sent, so a retry that omits them matches one that sent an empty list.
+    const input = { ...rest, responsibilities: responsibilities ?? [] };
     return this.mutations.run(caller, {
       operation: 'createCharge',
       input,

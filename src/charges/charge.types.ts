@@ -1,7 +1,7 @@
 import { Extensions, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { PageInfo, ResponsibilityKindEnum, TimelineKindEnum } from '../graphql/common.types';
+import { PageInfo, RefundMethodEnum, ResponsibilityKindEnum, TimelineKindEnum } from '../graphql/common.types';
 import { BalancePayload } from '../balances/balance.types';
-import { MAX_LINES_PER_CHARGE, MAX_PAGE_SIZE, type ResponsibilityKind } from '../ledger';
+import { MAX_LINES_PER_CHARGE, MAX_PAGE_SIZE, type RefundMethod, type ResponsibilityKind } from '../ledger';
 import type { TimelineKind } from '../read-model/views';
 import { ChargeView } from '../read-model/views';
 
@@ -28,8 +28,11 @@ export class Charge {
 
 @ObjectType({ description: "One event in a charge's history: what happened, to which line, for how much, by whom and why." })
 export class TimelineEntry {
-  @Field(() => ID, { description: 'Id of the row behind the event (payment allocation, refund, write-off, ...).' })
+  @Field(() => ID, { description: 'Unique id of the entry, `<kind>:<rowId>` (one row can be behind two entries: a line added, then cancelled).' })
   id: string;
+
+  @Field(() => ID, { description: 'Id of the row behind the event (payment allocation, refund, write-off, line, ...).' })
+  rowId: string;
 
   @Field({ description: 'When (ISO-8601 UTC).' })
   occurredAt: string;
@@ -48,6 +51,12 @@ export class TimelineEntry {
 
   @Field(() => String, { nullable: true, description: 'Why: the reason given, or the payment method, origin or remittance reference.' })
   reason: string | null;
+
+  @Field(() => RefundMethodEnum, { nullable: true, description: 'How the refund behind a REFUND or MOVED_TO_CREDIT entry was made; null for every other entry.' })
+  refundMethod: RefundMethod | null;
+
+  @Field(() => String, { nullable: true, description: "The write-off's note, on a WRITE_OFF entry that has one; null otherwise." })
+  note: string | null;
 }
 
 @ObjectType({ description: 'A charge in a list.' })
@@ -96,10 +105,14 @@ export class CreateChargeInput {
   billedCents: number;
 
   @Field(() => [ResponsibilityLineInput], {
-    description: `PR lines (origin STAFF); together at most the billed amount. May be empty. At most ${MAX_LINES_PER_CHARGE}.`,
+    nullable: true,
+    defaultValue: [],
+    description:
+      `PR lines (origin STAFF); together at most the billed amount. Empty or omitted for a charge whose PR awaits the ` +
+      `insurer's remittance. At most ${MAX_LINES_PER_CHARGE}.`,
   })
   @Extensions({ maxItems: MAX_LINES_PER_CHARGE })
-  responsibilities: ResponsibilityLineInput[];
+  responsibilities?: ResponsibilityLineInput[] | null;
 
   @Field(() => String, { nullable: true, description: 'Makes retries safe: the same key and input return the first result and change nothing.' })
   idempotencyKey?: string | null;

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { LedgerReader } from '../read-model/ledger-reader';
-import type { BalanceView, ChargeView, LineView, PatientView, PaymentView, RefundView, TimelineEntry, WriteOffView } from '../read-model/views';
+import type { BalanceView, ChargeView, LineView, PatientView, PaymentView, RefundView, TimelineEntry, WriteOffRemovalView, WriteOffView } from '../read-model/views';
 
 function byId<T extends { id: string }>(load: (ids: readonly string[]) => Promise<T[]>) {
   return new DataLoader<string, T | null>(async (ids) => {
@@ -31,6 +31,7 @@ export function createLoaders(reader: LedgerReader, practiceId: string) {
     linesOfCharge: groupedBy<LineView>((l) => l.chargeId, (ids) => reader.linesOfCharges(practiceId, ids)),
     writeOff: byId<WriteOffView>((ids) => reader.writeOffs(practiceId, ids)),
     writeOffsOfLine: groupedBy<WriteOffView>((w) => w.responsibilityId, (ids) => reader.writeOffsOfLines(practiceId, ids)),
+    removalsOfWriteOff: groupedBy<WriteOffRemovalView>((r) => r.writeOffId, (ids) => reader.removalsOfWriteOffs(practiceId, ids)),
     payment: byId<PaymentView>((ids) => reader.payments(practiceId, ids)),
     refund: byId<RefundView>((ids) => reader.refunds(practiceId, ids)),
     refundsOfPayment: groupedBy<RefundView>((r) => r.paymentId, (ids) => reader.refundsOfPayments(practiceId, ids)),

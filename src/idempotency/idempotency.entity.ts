@@ -2,7 +2,7 @@ import { Entity, PrimaryColumn } from 'typeorm';
 import { InstantColumn, LongTextColumn, RefColumn, TextColumn } from '../db/columns';
 
 /**
- * An accepted money mutation's key (docs/design.md §3), written in the same transaction as its effect, so a crash can never
+ * An accepted mutation's key (docs/design.md §3), written in the same transaction as its effect, so a crash can never
  * keep one without the other. `fingerprint` is a hash of the operation and its input; `result` holds the ids the
  * payload is rebuilt from.
  */

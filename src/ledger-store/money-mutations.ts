@@ -1,15 +1,13 @@
-import crypto from 'node:crypto';
 import type { Database, SqlRunner, Transaction } from '../db/database';
 import { KeyedQueue } from '../db/keyed-queue';
 import type { AuditCaller, AuditService } from '../audit/audit.service';
 import type { BalanceBus, BalanceEvent } from '../balances/balance-event';
-import { IdempotencyKeyEntity } from '../idempotency/idempotency.entity';
-import { Refusal, RefusalCode, isRefusal, notFound, refusal, cleanText } from '../ledger';
+import { MutationResult, RequestKey } from '../idempotency/request-key';
+import { Refusal, isRefusal, notFound } from '../ledger';
 import { LedgerWriter } from './ledger-writer';
 import { PatientLedger, ledgerBalance, ledgerViolations, loadPatientLedger } from './patient-ledger';
 
-/** The ids a payload is rebuilt from: for a replay, "the same objects, as they are now". */
-export type MutationResult = Record<string, string | null>;
+export type { MutationResult };
 
 export interface MoneyCommand<R extends MutationResult> {
   /** The GraphQL mutation name: part of the idempotency fingerprint and the audit trail. */
@@ -47,25 +45,6 @@ class Refused extends Error {
 
 export class LedgerInvariantError extends Error {}
 
-const KEY_FIELD = ['input', 'idempotencyKey'];
-
-/** Stable JSON: keys sorted, absent and null alike, so the same input always hashes the same. */
-function canonical(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== null && v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-export function fingerprint(operation: string, input: unknown): string {
-  return crypto.createHash('sha256').update(`${operation}\n${canonical(input)}`).digest('hex');
-}
-
 /**
  * Runs every money mutation the same way (docs/design.md §2, §3): one transaction that locks the patient, rebuilds its ledger,
  * applies the rules, writes rows, checks the invariants on the result, raises the patient's version by one, stores the
@@ -84,21 +63,15 @@ export class MoneyMutations {
   ) {}
 
   async run<R extends MutationResult>(caller: AuditCaller, command: MoneyCommand<R>): Promise<MoneyOutcome<R>> {
-    const practiceId = caller.actor.practiceId;
     if (command.inputRefusal) return this.refuse(caller, command, command.inputRefusal);
-    let key: string | null = null;
-    if (command.idempotencyKey !== null && command.idempotencyKey !== undefined) {
-      const cleaned = cleanText(command.idempotencyKey, { label: 'idempotency key', field: KEY_FIELD });
-      if (isRefusal(cleaned)) return this.refuse(caller, command, cleaned);
-      key = cleaned;
-    }
-    const print = key ? fingerprint(command.operation, command.input) : '';
+    const key = RequestKey.of(caller.actor.practiceId, command.operation, command.idempotencyKey, command.input);
+    if (isRefusal(key)) return this.refuse(caller, command, key);
     try {
-      let outcome = key ? await this.replay<R>(this.db, practiceId, key, command.operation, print) : null;
+      let outcome = key ? await this.replay<R>(this.db, key) : null;
       if (!outcome) {
         const patientId = await command.locate(this.db);
         if (isRefusal(patientId)) throw new Refused(patientId);
-        const committed = await this.patientTurns.run(patientId, () => this.db.transaction((tx) => this.commit(tx, caller, command, patientId, key, print)));
+        const committed = await this.patientTurns.run(patientId, () => this.db.transaction((tx) => this.commit(tx, caller, command, patientId, key)));
         if (committed.event) this.bus.publish(committed.event);
         outcome = committed.outcome;
       }
@@ -119,13 +92,12 @@ export class MoneyMutations {
     caller: AuditCaller,
     command: MoneyCommand<R>,
     patientId: string,
-    key: string | null,
-    print: string,
+    key: RequestKey | null,
   ): Promise<{ outcome: MoneyOutcome<R>; event?: BalanceEvent }> {
     const practiceId = caller.actor.practiceId;
     if (!(await tx.lockPatient(practiceId, patientId))) throw new Refused(notFound('patient'));
     // A request with the same key may have committed while this one waited for its turn.
-    const raced = key ? await this.replay<R>(tx, practiceId, key, command.operation, print) : null;
+    const raced = key ? await this.replay<R>(tx, key) : null;
     if (raced) return { outcome: raced };
 
     const before = await loadPatientLedger(tx, practiceId, patientId);
@@ -143,9 +115,7 @@ export class MoneyMutations {
          credit_cents = ?, balance_updated_at = ? WHERE id = ? AND practice_id = ?`,
       [writer.version, totals.responsibilityCents, totals.paidCents, totals.writtenOffCents, totals.outstandingCents, totals.creditCents, now, patientId, practiceId],
     );
-    if (key) {
-      await tx.manager.insert(IdempotencyKeyEntity, { practiceId, key, operation: command.operation, fingerprint: print, patientId, result: JSON.stringify(result), createdAt: now });
-    }
+    await key?.store(tx, patientId, result, now);
     await this.audit.recordIn(tx, caller, { operation: command.operation, outcome: 'ACCEPTED', patientId, entityIds: idsOf(result) });
     return { outcome: { status: 'accepted', patientId, result }, event: { practiceId, patientId, version: writer.version, updatedAt: now, ...totals } };
   }
@@ -156,29 +126,11 @@ export class MoneyMutations {
     return { status: 'refused', refusal: why };
   }
 
-  private async replay<R extends MutationResult>(
-    sql: SqlRunner,
-    practiceId: string,
-    key: string,
-    operation: string,
-    print: string,
-  ): Promise<MoneyOutcome<R> | null> {
-    const [stored] = await sql.query<{ operation: string; fingerprint: string; patient_id: string; result: string }>(
-      'SELECT operation, fingerprint, patient_id, result FROM idempotency_keys WHERE practice_id = ? AND key = ?',
-      [practiceId, key],
-    );
-    if (!stored) return null;
-    if (stored.operation !== operation || stored.fingerprint !== print) {
-      throw new Refused(
-        refusal(
-          RefusalCode.IDEMPOTENCY_KEY_REUSED,
-          'This idempotency key was already used for a different request. Use a new key for a new request.',
-          KEY_FIELD,
-        ),
-        stored.patient_id,
-      );
-    }
-    return { status: 'replayed', patientId: stored.patient_id, result: JSON.parse(stored.result) as R };
+  /** The earlier request's result when this one repeats it; throws (rolling back) when the key was used for another. */
+  private async replay<R extends MutationResult>(sql: SqlRunner, key: RequestKey): Promise<MoneyOutcome<R> | null> {
+    const earlier = await key.earlier<R>(sql);
+    if (earlier?.status === 'reused') throw new Refused(earlier.refusal, earlier.patientId);
+    return earlier;
   }
 }
 

@@ -7,7 +7,7 @@ import { LineState, PaymentState, WriteOffState } from './types';
 /** `{ allowed, code, message }` as the screens show it (docs/design.md §2.5). */
 export interface Availability {
   allowed: boolean;
-  code: string | null;
+  code: RefusalCode | null;
   message: string | null;
 }
 

@@ -30,6 +30,9 @@ describe('RefusalCode', () => {
       'INVALID_TEXT',
       'DUPLICATE_REMITTANCE',
       'IDEMPOTENCY_KEY_REUSED',
+      'DUPLICATE_MRN',
+      'REFUND_METHOD_NOT_ALLOWED',
+      'TOO_MANY_ITEMS',
       // not named in §2.5 but returned by the payment and remittance rules
       'ALLOCATION_NOT_ALLOWED',
       'INVALID_REMITTANCE',

@@ -29,6 +29,10 @@ export const RefusalCode = {
   DUPLICATE_REMITTANCE: 'DUPLICATE_REMITTANCE',
   INVALID_REMITTANCE: 'INVALID_REMITTANCE',
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  /** Another patient of the practice already has this MRN. */
+  DUPLICATE_MRN: 'DUPLICATE_MRN',
+  /** A refund method that does not fit how the payment was made: ORIGINAL_CARD for a payment not made by card. */
+  REFUND_METHOD_NOT_ALLOWED: 'REFUND_METHOD_NOT_ALLOWED',
   /** A list over its bound (./limits): too long an input list, or a charge, line or payment that is full. */
   TOO_MANY_ITEMS: 'TOO_MANY_ITEMS',
 } as const;

@@ -11,7 +11,10 @@ import {
   MAX_INPUT_CENTS,
   MAX_LINES_PER_CHARGE,
   MAX_REFUNDS_PER_PAYMENT,
+  MAX_REMOVALS_PER_WRITE_OFF,
   MAX_WRITE_OFFS_PER_LINE,
+  PaymentMethod,
+  PaymentMethods,
   PaymentPurpose,
   PaymentState,
   Refusal,
@@ -60,6 +63,7 @@ interface LineRow {
 }
 interface PaymentRow {
   id: string;
+  method: PaymentMethod;
   amountCents: number;
   refundedCents: number;
   refundCount: number;
@@ -86,6 +90,8 @@ class MemoryLedger {
   readonly rows = new Map<string, LineRow>();
   readonly payments = new Map<string, PaymentRow>();
   readonly writeOffs = new Map<string, WriteOffState>();
+  /** Removals per write-off, by removeWriteOff and by remittances. */
+  readonly removals = new Map<string, number>();
   private readonly allocationIndex = new Map<string, Alloc>();
   private counter = 0;
   private sequence = 0;
@@ -132,6 +138,9 @@ class MemoryLedger {
     if (!charge) throw new Error(`no charge ${chargeId}`);
     return { billedCents: charge.billedCents, lines: this.lines().filter((l) => l.chargeId === chargeId) };
   }
+  removalCount(writeOffId: string): number {
+    return this.removals.get(writeOffId) ?? 0;
+  }
   writeOffCount(lineId: string): number {
     return [...this.writeOffs.values()].filter((w) => w.responsibilityId === lineId).length;
   }
@@ -139,7 +148,7 @@ class MemoryLedger {
     return computeBalance(this.lines(), this.paymentStates());
   }
   snapshot(): string {
-    return JSON.stringify([[...this.charges], [...this.rows], [...this.payments], [...this.writeOffs]]);
+    return JSON.stringify([[...this.charges], [...this.rows], [...this.payments], [...this.writeOffs], [...this.removals]]);
   }
 
   private addLine(chargeId: string, kind: ResponsibilityKind, origin: ResponsibilityOrigin, amountCents: number): string {
@@ -170,12 +179,12 @@ class MemoryLedger {
     });
   }
 
-  balancePayment(amountCents: number, requested: RequestedAllocation[]): { paymentId: string; allocations: RequestedAllocation[] } | Refusal {
+  balancePayment(amountCents: number, requested: RequestedAllocation[], method: PaymentMethod = 'CARD'): { paymentId: string; allocations: RequestedAllocation[] } | Refusal {
     return this.mutate(() => {
       const lines = new Map([...this.lineMap()].map(([k, v]) => [k, frozen(v)]));
       const plan = planBalancePayment(amountCents, frozen(requested), lines);
       if (isRefusal(plan)) return plan;
-      const payment: PaymentRow = { id: this.nextId('P'), amountCents, refundedCents: 0, refundCount: 0, allocations: [] };
+      const payment: PaymentRow = { id: this.nextId('P'), method, amountCents, refundedCents: 0, refundCount: 0, allocations: [] };
       this.payments.set(payment.id, payment);
       for (const a of plan.allocations) this.addAllocation(payment, a.responsibilityId, a.amountCents);
       return { paymentId: payment.id, allocations: plan.allocations };
@@ -187,13 +196,14 @@ class MemoryLedger {
     amountCents: number,
     chargeId: string | null,
     hasAllocations = false,
+    method: PaymentMethod = 'CARD',
   ): { paymentId: string; lineId: string } | Refusal {
     return this.mutate(() => {
       if (chargeId !== null && !this.charges.has(chargeId)) return notFound('charge', ['input', 'chargeId']);
       const plan = planLinePayment(purpose, amountCents, chargeId === null ? null : frozen(this.chargeView(chargeId)), hasAllocations);
       if (isRefusal(plan)) return plan;
       const lineId = this.addLine(chargeId as string, plan.line.kind, plan.line.origin, plan.line.amountCents);
-      const payment: PaymentRow = { id: this.nextId('P'), amountCents, refundedCents: 0, refundCount: 0, allocations: [] };
+      const payment: PaymentRow = { id: this.nextId('P'), method, amountCents, refundedCents: 0, refundCount: 0, allocations: [] };
       this.payments.set(payment.id, payment);
       this.addAllocation(payment, lineId, plan.line.amountCents);
       return { paymentId: payment.id, lineId };
@@ -216,9 +226,10 @@ class MemoryLedger {
     return this.mutate(() => {
       const w = this.writeOffs.get(writeOffId);
       if (!w) return notFound('write-off');
-      const amount = planRemoval(frozen(w), amountCents);
+      const amount = planRemoval(frozen(w), this.removalCount(writeOffId), amountCents);
       if (isRefusal(amount)) return amount;
       w.activeCents -= amount;
+      this.removals.set(writeOffId, this.removalCount(writeOffId) + 1);
       return amount;
     });
   }
@@ -272,6 +283,7 @@ class MemoryLedger {
         const w = this.writeOffs.get(r.writeOffId);
         if (!w) throw new Error(`unknown write-off ${r.writeOffId}`);
         w.activeCents -= r.cents;
+        this.removals.set(w.id, this.removalCount(w.id) + 1);
       }
       for (const r of plan.reductions) this.allocation(r.allocationId).remainingCents -= r.cents;
       for (const id of plan.supersededLineIds) this.rows.get(id)!.status = 'CANCELLED';
@@ -528,6 +540,8 @@ function runRandom(seed: number, patients: number, stepsPerPatient: number): Run
           ? 'charge'
           : rng.pick(['charge', 'pay', 'pay', 'pay', 'payLine', 'payLine', 'writeOff', 'writeOff', 'writeOff', 'remove', 'remove', 'cancel', 'cancel', 'refund', 'refund', 'refund', 'remit']);
       const pickLine = () => (rng.chance(0.03) || lineIds.length === 0 ? 'missing' : rng.pick(lineIds));
+      // Every method in turn, without drawing from rng (which would change the seeded runs).
+      const paidWith = () => PaymentMethods[paymentIds.length % PaymentMethods.length];
       let result: unknown;
       let label = op;
 
@@ -576,7 +590,7 @@ function runRandom(seed: number, patients: number, stepsPerPatient: number): Run
           }
           const requestedTotal = sum(requested.map((r) => (Number.isFinite(r.amountCents) ? r.amountCents : 0)));
           const amount = rng.chance(0.1) ? rng.amount(5000) : Math.max(1, requestedTotal) + rng.pick([0, 0, 0, -1, 1, rng.int(0, 5000)]);
-          result = led.balancePayment(amount, requested);
+          result = led.balancePayment(amount, requested, paidWith());
           // independent oracle: first failure wins
           let expected: string | null = null;
           if (!isPositiveCents(amount)) expected = 'INVALID_AMOUNT';
@@ -620,7 +634,7 @@ function runRandom(seed: number, patients: number, stepsPerPatient: number): Run
           const room = chargeId ? led.chargeView(chargeId).billedCents - sum(led.chargeView(chargeId).lines.filter((l) => l.status === 'ACTIVE').map((l) => l.amountCents)) : 1000;
           const chargeFull = chargeId !== null && led.chargeView(chargeId).lines.length >= MAX_LINES_PER_CHARGE;
           const amount = rng.amount(Math.max(1, room));
-          result = led.linePayment(purpose, amount, chargeId, hasAllocations);
+          result = led.linePayment(purpose, amount, chargeId, hasAllocations, paidWith());
           const expected = !isPositiveCents(amount)
             ? 'INVALID_AMOUNT'
             : chargeId === null
@@ -665,11 +679,24 @@ function runRandom(seed: number, patients: number, stepsPerPatient: number): Run
           const w = led.writeOffs.get(id);
           const amount = rng.chance(0.3) ? null : rng.amount(w ? Math.max(1, w.activeCents) : 100);
           const activeBefore = w?.activeCents ?? 0;
+          const lastRemoval = led.removalCount(id) + 1 >= MAX_REMOVALS_PER_WRITE_OFF;
           result = led.removeWriteOff(id, amount);
           if (!w) expectCode('NOT_FOUND');
           else {
             const blocker = removalBlocker({ ...w, activeCents: activeBefore }, true);
-            expectCode(blocker ? blocker.code : amount === null ? null : !isPositiveCents(amount) ? 'INVALID_AMOUNT' : amount > activeBefore ? 'REMOVAL_EXCEEDS_ACTIVE' : null);
+            expectCode(
+              blocker
+                ? blocker.code
+                : amount === null
+                  ? null
+                  : !isPositiveCents(amount)
+                    ? 'INVALID_AMOUNT'
+                    : amount > activeBefore
+                      ? 'REMOVAL_EXCEEDS_ACTIVE'
+                      : lastRemoval && amount < activeBefore
+                        ? 'TOO_MANY_ITEMS'
+                        : null,
+            );
           }
           if (!isRefusal(result)) {
             const removed = amount ?? activeBefore;
@@ -711,7 +738,11 @@ function runRandom(seed: number, patients: number, stepsPerPatient: number): Run
           label = `${op}:${returns ? 'money' : 'credit'}`;
           if (!p) expectCode('NOT_FOUND');
           else {
-            const blocker = refundBlocker(p, true) ?? (refundsBefore >= MAX_REFUNDS_PER_PAYMENT ? { code: 'TOO_MANY_ITEMS' } : null);
+            const paidWith = led.payments.get(id)!.method;
+            const blocker =
+              refundBlocker(p, true) ??
+              (refundsBefore >= MAX_REFUNDS_PER_PAYMENT ? { code: 'TOO_MANY_ITEMS' } : null) ??
+              (method === 'ORIGINAL_CARD' && paidWith !== 'CARD' ? { code: 'REFUND_METHOD_NOT_ALLOWED' } : null);
             expectCode(
               blocker
                 ? blocker.code
@@ -833,6 +864,7 @@ describe('randomized ledger run (seeded mulberry32)', () => {
       'ALLOCATION_EXCEEDS_OPEN',
       'ALLOCATIONS_EXCEED_PAYMENT',
       'REFUND_EXCEEDS_REFUNDABLE',
+      'REFUND_METHOD_NOT_ALLOWED',
       'PR_EXCEEDS_CHARGE',
       'CHARGE_REQUIRED',
       'ALLOCATION_NOT_ALLOWED',

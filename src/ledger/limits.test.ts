@@ -6,6 +6,7 @@ import {
   MAX_LINES_PER_PAYMENT,
   MAX_PAGE_SIZE,
   MAX_REFUNDS_PER_PAYMENT,
+  MAX_REMOVALS_PER_WRITE_OFF,
   MAX_TIMELINE_ENTRIES,
   DEFAULT_TIMELINE_ENTRIES,
   MAX_WRITE_OFFS_PER_LINE,
@@ -20,8 +21,8 @@ import { checkNewCharge } from './charge';
 import { planBalancePayment, planLinePayment } from './payment';
 import { planRefund } from './refund';
 import { Adjustment, checkAdjustments, planRemittance } from './remittance';
-import { planWriteOff } from './write-off';
-import { AllocationState, LineState, PaymentState } from './types';
+import { planRemoval, planWriteOff } from './write-off';
+import { AllocationState, LineState, PaymentState, WriteOffState } from './types';
 
 function line(id: string, over: Partial<LineState> = {}): LineState {
   return { id, chargeId: 'C1', kind: 'COPAY', origin: 'STAFF', status: 'ACTIVE', amountCents: 100, paidCents: 0, writtenOffCents: 0, ...over };
@@ -48,6 +49,7 @@ describe('the bounds', () => {
       MAX_ADJUSTMENTS_PER_REMITTANCE,
       MAX_WRITE_OFFS_PER_LINE,
       MAX_REFUNDS_PER_PAYMENT,
+      MAX_REMOVALS_PER_WRITE_OFF,
       MAX_LINES_PER_PAYMENT,
       DEFAULT_TIMELINE_ENTRIES,
       MAX_TIMELINE_ENTRIES,
@@ -59,6 +61,7 @@ describe('the bounds', () => {
       MAX_ADJUSTMENTS_PER_REMITTANCE: 30,
       MAX_WRITE_OFFS_PER_LINE: 20,
       MAX_REFUNDS_PER_PAYMENT: 20,
+      MAX_REMOVALS_PER_WRITE_OFF: 20,
       MAX_LINES_PER_PAYMENT: 100,
       DEFAULT_TIMELINE_ENTRIES: 100,
       MAX_TIMELINE_ENTRIES: 200,
@@ -192,16 +195,45 @@ describe('write-offs per line', () => {
 
 describe('refunds per payment', () => {
   it('the 20th is accepted, the 21st refused; a fully refunded payment is told first', () => {
-    expect(planRefund(payment(), 19, 'ORIGINAL_CARD', 1)).toMatchObject({ amountCents: 1 });
-    expect(planRefund(payment(), 20, 'ORIGINAL_CARD', 1)).toMatchObject({ code: 'TOO_MANY_ITEMS', message: 'This payment already has 20 refunds, the most one payment can hold.' });
-    expect(planRefund(payment(), 20, 'ACCOUNT_CREDIT', -1)).toMatchObject({ code: 'TOO_MANY_ITEMS' });
-    expect(planRefund(payment({ refundedCents: 10000 }), 20, 'ORIGINAL_CARD', 1)).toMatchObject({ code: 'NOTHING_TO_REFUND' });
+    const byCard = (over: Partial<PaymentState> = {}) => ({ ...payment(over), method: 'CARD' as const });
+    expect(planRefund(byCard(), 19, 'ORIGINAL_CARD', 1)).toMatchObject({ amountCents: 1 });
+    expect(planRefund(byCard(), 20, 'ORIGINAL_CARD', 1)).toMatchObject({ code: 'TOO_MANY_ITEMS', message: 'This payment already has 20 refunds, the most one payment can hold.' });
+    expect(planRefund(byCard(), 20, 'ACCOUNT_CREDIT', -1)).toMatchObject({ code: 'TOO_MANY_ITEMS' });
+    expect(planRefund(byCard({ refundedCents: 10000 }), 20, 'ORIGINAL_CARD', 1)).toMatchObject({ code: 'NOTHING_TO_REFUND' });
   });
 
   it('canRefund says the same, after FORBIDDEN', () => {
     expect(nextRefundBlocker(payment(), 19, true)).toBeNull();
     expect(nextRefundBlocker(payment(), 20, true)).toMatchObject({ code: 'TOO_MANY_ITEMS' });
     expect(nextRefundBlocker(payment(), 20, false)).toMatchObject({ code: 'FORBIDDEN' });
+  });
+});
+
+describe('removals per write-off', () => {
+  const writeOff = (activeCents: number): WriteOffState => ({ id: 'W', responsibilityId: 'L', amountCents: 5000, activeCents });
+  const lastMustBeWhole = {
+    code: 'TOO_MANY_ITEMS',
+    message: 'This write-off already has 19 removals; the last one it can hold must remove all that is still written off ($30.00). Leave the amount empty to remove all of it.',
+    field: ['input', 'amountCents'],
+  };
+
+  it('up to the 19th may be partial; the 20th must take all that is still written off', () => {
+    expect(planRemoval(writeOff(3000), 18, 1)).toBe(1);
+    expect(planRemoval(writeOff(3000), 19, 2999)).toEqual(lastMustBeWhole);
+    expect(planRemoval(writeOff(3000), 19, 3000)).toBe(3000);
+    expect(planRemoval(writeOff(3000), 19, null)).toBe(3000);
+  });
+
+  it('so a full write-off has nothing left for a remittance to remove', () => {
+    expect(planRemoval(writeOff(0), 20, null)).toMatchObject({ code: 'NOTHING_TO_REMOVE' });
+    expect(planRemittance({ billedCents: 10_000, lines: [line('E', { origin: 'ESTIMATED', amountCents: 3000, writtenOffCents: 0 })] }, prAdjustments(1), [], [writeOff(0)])).toMatchObject({
+      reversals: [],
+    });
+  });
+
+  it('the amount is checked before the count', () => {
+    expect(planRemoval(writeOff(3000), 19, 0)).toMatchObject({ code: 'INVALID_AMOUNT' });
+    expect(planRemoval(writeOff(3000), 19, 3001)).toMatchObject({ code: 'REMOVAL_EXCEEDS_ACTIVE' });
   });
 });
 

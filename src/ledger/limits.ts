@@ -1,4 +1,5 @@
 import { Refusal, RefusalCode, refusal } from './codes';
+import { formatCents } from './money';
 
 /**
  * The upper bound of every list the API takes or returns, defined once. Inputs longer than their bound are refused
@@ -23,6 +24,13 @@ export const MAX_ADJUSTMENTS_PER_REMITTANCE = 30;
 /** Write-offs one PR line can hold, fully removed ones included; bounds `Responsibility.writeOffs`. */
 export const MAX_WRITE_OFFS_PER_LINE = 20;
 
+/**
+ * Removals one write-off can have, those of removeWriteOff and the one a remittance makes when it supersedes the
+ * write-off's line; bounds `WriteOff.reversals`. A remittance cannot be refused for a full write-off, so the last
+ * removal staff make must take all that is still written off: then no remittance has anything left to remove.
+ */
+export const MAX_REMOVALS_PER_WRITE_OFF = 20;
+
 /** Refunds one payment can have; bounds `Payment.refunds`. */
 export const MAX_REFUNDS_PER_PAYMENT = 20;
 
@@ -37,6 +45,9 @@ export const MAX_LINES_PER_PAYMENT = 100;
 /** `Charge.timeline` returns the oldest `first` entries: this many unless asked, never more than the maximum. */
 export const DEFAULT_TIMELINE_ENTRIES = 100;
 export const MAX_TIMELINE_ENTRIES = 200;
+
+/** Patients one `patientBalancesChanged` subscription may watch (a dashboard on one socket). */
+export const MAX_WATCHED_PATIENTS = 500;
 
 /** Rows in one page of a connection (`first`): patients, charges, payments, audit events. */
 export const MAX_PAGE_SIZE = 100;
@@ -86,6 +97,18 @@ export function checkAdjustmentCount(adjustmentCount: number): Refusal | null {
 export function writeOffsFull(writeOffCount: number): Refusal | null {
   if (writeOffCount < MAX_WRITE_OFFS_PER_LINE) return null;
   return tooMany(`This PR line already has ${writeOffCount} write-offs, the most one line can hold.`, ['input', 'responsibilityId']);
+}
+
+/**
+ * Refuses a removal that would give the write-off its MAX_REMOVALS_PER_WRITE_OFF-th removal (or a later one) and still
+ * leave money written off. `removalCount`: its removals so far; `leftCents`: what would still be written off after it.
+ */
+export function checkRemovalCount(removalCount: number, activeCents: number, leftCents: number): Refusal | null {
+  if (removalCount + 1 < MAX_REMOVALS_PER_WRITE_OFF || leftCents === 0) return null;
+  return tooMany(
+    `This write-off already has ${count(removalCount)} removals; the last one it can hold must remove all that is still written off (${formatCents(activeCents)}). Leave the amount empty to remove all of it.`,
+    ['input', 'amountCents'],
+  );
 }
 
 /** Refuses another refund of a payment that already has MAX_REFUNDS_PER_PAYMENT. */

@@ -1,12 +1,12 @@
-import { planRefund } from './refund';
+import { RefundablePayment, planRefund } from './refund';
 import { MAX_INPUT_CENTS } from './money';
-import { AllocationState, PaymentState, RefundMethod } from './types';
+import { AllocationState, PaymentMethod, RefundMethod } from './types';
 
 function alloc(id: string, remainingCents: number, sequence: number, responsibilityId = `L-${id}`): AllocationState {
   return { id, responsibilityId, remainingCents, sequence };
 }
-function payment(amountCents: number, allocations: AllocationState[] = [], refundedCents = 0): PaymentState {
-  return { id: 'P1', amountCents, refundedCents, allocations };
+function payment(amountCents: number, allocations: AllocationState[] = [], refundedCents = 0, method: PaymentMethod = 'CARD'): RefundablePayment {
+  return { id: 'P1', amountCents, refundedCents, allocations, method };
 }
 
 const RETURNING: RefundMethod[] = ['ORIGINAL_CARD', 'EXTERNAL_CASH_OR_CARD', 'EXTERNAL_CHECK'];
@@ -180,6 +180,37 @@ describe('planRefund: refusals and their order', () => {
     planRefund(p, 0, 'EXTERNAL_CHECK', null);
     planRefund(p, 0, 'ACCOUNT_CREDIT', null);
     expect(p).toEqual(before);
+  });
+});
+
+describe('planRefund: ORIGINAL_CARD only for a card payment', () => {
+  const NOT_ALLOWED = {
+    code: 'REFUND_METHOD_NOT_ALLOWED',
+    message: 'Only a card payment can be refunded to the original card. Use EXTERNAL_CASH_OR_CARD or EXTERNAL_CHECK.',
+    field: ['input', 'method'],
+  };
+  const paidWith = (method: PaymentMethod) => payment(10000, [alloc('A1', 3000, 1)], 0, method);
+
+  it.each(['CASH', 'CHECK', 'OTHER'] as PaymentMethod[])('refuses ORIGINAL_CARD for a %s payment, whatever the amount', (method) => {
+    expect(planRefund(paidWith(method), 0, 'ORIGINAL_CARD', 100)).toEqual(NOT_ALLOWED);
+    expect(planRefund(paidWith(method), 0, 'ORIGINAL_CARD', null)).toEqual(NOT_ALLOWED);
+    expect(planRefund(paidWith(method), 0, 'ORIGINAL_CARD', -1)).toEqual(NOT_ALLOWED);
+  });
+
+  it.each(['CASH', 'CHECK', 'OTHER'] as PaymentMethod[])('takes every other method for a %s payment', (method) => {
+    for (const refundMethod of ['EXTERNAL_CASH_OR_CARD', 'EXTERNAL_CHECK', 'ACCOUNT_CREDIT'] as RefundMethod[]) {
+      expect(planRefund(paidWith(method), 0, refundMethod, 100)).toMatchObject({ amountCents: 100 });
+    }
+  });
+
+  it('takes ORIGINAL_CARD for a card payment', () => {
+    expect(planRefund(paidWith('CARD'), 0, 'ORIGINAL_CARD', 100)).toMatchObject({ amountCents: 100, returnsMoney: true });
+  });
+
+  it('comes after what canRefund shows (NOTHING_TO_REFUND, TOO_MANY_ITEMS) and before the amount', () => {
+    expect(planRefund(payment(5000, [], 5000, 'CASH'), 0, 'ORIGINAL_CARD', 100)).toEqual(NOTHING_TO_REFUND);
+    expect(planRefund(paidWith('CASH'), 20, 'ORIGINAL_CARD', 100)).toMatchObject({ code: 'TOO_MANY_ITEMS' });
+    expect(planRefund(paidWith('CHECK'), 0, 'ORIGINAL_CARD', 10_001)).toEqual(NOT_ALLOWED);
   });
 });
 

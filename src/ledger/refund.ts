@@ -2,7 +2,10 @@ import { Refusal, RefusalCode, refusal } from './codes';
 import { nextRefundBlocker, refundableCents } from './availability';
 import { formatCents, isPositiveCents } from './money';
 import { allocatedCents, newestFirst, unallocatedCents } from './lines';
-import { PaymentState, RefundMethod } from './types';
+import { PaymentMethod, PaymentState, RefundMethod } from './types';
+
+/** A payment as a refund sees it: where its money is, and how it was paid. */
+export type RefundablePayment = PaymentState & { method: PaymentMethod };
 
 export interface RefundPlan {
   amountCents: number;
@@ -14,13 +17,24 @@ export interface RefundPlan {
 
 const AMOUNT_FIELD = ['input', 'amountCents'] as const;
 
+/** ORIGINAL_CARD sends money back to the card that paid, so only a card payment has one (docs/design.md §2.2). */
+function refundMethodRefusal(paidWith: PaymentMethod, method: RefundMethod): Refusal | null {
+  if (method !== 'ORIGINAL_CARD' || paidWith === 'CARD') return null;
+  return refusal(
+    RefusalCode.REFUND_METHOD_NOT_ALLOWED,
+    'Only a card payment can be refunded to the original card. Use EXTERNAL_CASH_OR_CARD or EXTERNAL_CHECK.',
+    ['input', 'method'],
+  );
+}
+
 /**
  * Plans a refund (docs/design.md §2.2). ACCOUNT_CREDIT moves money off lines into the patient's credit, up to what is
  * allocated. The other methods return money: unallocated money first, then allocations newest first, up to
- * amount − refunded. `amountCents` omitted means as much as the method allows. `refundCount`: its refunds so far.
+ * amount − refunded; ORIGINAL_CARD only for a card payment. `amountCents` omitted means as much as the method allows.
+ * `refundCount`: its refunds so far.
  */
-export function planRefund(payment: PaymentState, refundCount: number, method: RefundMethod, amountCents: number | null | undefined): RefundPlan | Refusal {
-  const blocker = nextRefundBlocker(payment, refundCount, true);
+export function planRefund(payment: RefundablePayment, refundCount: number, method: RefundMethod, amountCents: number | null | undefined): RefundPlan | Refusal {
+  const blocker = nextRefundBlocker(payment, refundCount, true) ?? refundMethodRefusal(payment.method, method);
   if (blocker) return blocker;
   const returnsMoney = method !== 'ACCOUNT_CREDIT';
   const limit = returnsMoney ? refundableCents(payment) : allocatedCents(payment);

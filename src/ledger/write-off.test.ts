@@ -150,32 +150,32 @@ describe('planWriteOff', () => {
 
 describe('planRemoval', () => {
   it('defaults to everything still active', () => {
-    expect(planRemoval(wo(5000), null)).toBe(5000);
-    expect(planRemoval(wo(1234), undefined)).toBe(1234);
+    expect(planRemoval(wo(5000), 0, null)).toBe(5000);
+    expect(planRemoval(wo(1234), 0, undefined)).toBe(1234);
   });
 
   it('returns 1, a part, or exactly what is active', () => {
-    expect(planRemoval(wo(5000), 1)).toBe(1);
-    expect(planRemoval(wo(5000), 2500)).toBe(2500);
-    expect(planRemoval(wo(5000), 5000)).toBe(5000);
+    expect(planRemoval(wo(5000), 0, 1)).toBe(1);
+    expect(planRemoval(wo(5000), 0, 2500)).toBe(2500);
+    expect(planRemoval(wo(5000), 0, 5000)).toBe(5000);
   });
 
   it('refuses active + 1 with REMOVAL_EXCEEDS_ACTIVE naming what is still written off', () => {
-    expect(planRemoval(wo(5000), 5001)).toEqual({
+    expect(planRemoval(wo(5000), 0, 5001)).toEqual({
       code: 'REMOVAL_EXCEEDS_ACTIVE',
       message: 'You can remove at most $50.00: that is what is still written off.',
       field: AMOUNT,
     });
-    expect(planRemoval(wo(2000, 5000), 3000)).toEqual({
+    expect(planRemoval(wo(2000, 5000), 0, 3000)).toEqual({
       code: 'REMOVAL_EXCEEDS_ACTIVE',
       message: 'You can remove at most $20.00: that is what is still written off.',
       field: AMOUNT,
     });
-    expect(planRemoval(wo(5000), MAX_INPUT_CENTS)).toMatchObject({ code: 'REMOVAL_EXCEEDS_ACTIVE' });
+    expect(planRemoval(wo(5000), 0, MAX_INPUT_CENTS)).toMatchObject({ code: 'REMOVAL_EXCEEDS_ACTIVE' });
   });
 
   it.each([0, -1, 2.5, Number.NaN, MAX_INPUT_CENTS + 1])('refuses %p with INVALID_AMOUNT', (amount) => {
-    expect(planRemoval(wo(5000), amount)).toEqual({
+    expect(planRemoval(wo(5000), 0, amount)).toEqual({
       code: 'INVALID_AMOUNT',
       message: 'Enter an amount greater than $0.00, or leave it empty to remove all of it.',
       field: AMOUNT,
@@ -184,8 +184,8 @@ describe('planRemoval', () => {
 
   it('NOTHING_TO_REMOVE once fully removed, before looking at the amount', () => {
     const nothing = { code: 'NOTHING_TO_REMOVE', message: 'This write-off has already been fully removed.' };
-    expect(planRemoval(wo(0), null)).toEqual(nothing);
-    expect(planRemoval(wo(0), 1)).toEqual(nothing);
-    expect(planRemoval(wo(0), -1)).toEqual(nothing);
+    expect(planRemoval(wo(0), 0, null)).toEqual(nothing);
+    expect(planRemoval(wo(0), 0, 1)).toEqual(nothing);
+    expect(planRemoval(wo(0), 0, -1)).toEqual(nothing);
   });
 });

@@ -1,6 +1,7 @@
 import { Refusal, RefusalCode, isRefusal, refusal } from './codes';
 import { nextWriteOffBlocker, removalBlocker } from './availability';
 import { formatCents, isPositiveCents } from './money';
+import { checkRemovalCount } from './limits';
 import { openCents } from './lines';
 import { cleanOptionalText } from './text';
 import { LineState, WriteOffState } from './types';
@@ -63,10 +64,14 @@ export function planWriteOff(line: LineState, writeOffCount: number, amountCents
   return amountCents;
 }
 
-/** Checks removing `amountCents` (default: all still active) of a write-off. Returns the amount to remove. */
-export function planRemoval(writeOff: WriteOffState, amountCents: number | null | undefined): number | Refusal {
+/**
+ * Checks removing `amountCents` (default: all still active) of a write-off that has had `removalCount` removals so far.
+ * Returns the amount to remove.
+ */
+export function planRemoval(writeOff: WriteOffState, removalCount: number, amountCents: number | null | undefined): number | Refusal {
   const blocker = removalBlocker(writeOff, true);
   if (blocker) return blocker;
+  // Removing all that is active always fits: it leaves nothing a remittance could still remove.
   if (amountCents === null || amountCents === undefined) return writeOff.activeCents;
   if (!isPositiveCents(amountCents)) {
     return refusal(RefusalCode.INVALID_AMOUNT, 'Enter an amount greater than $0.00, or leave it empty to remove all of it.', AMOUNT_FIELD);
@@ -78,5 +83,5 @@ export function planRemoval(writeOff: WriteOffState, amountCents: number | null 
       AMOUNT_FIELD,
     );
   }
-  return amountCents;
+  return checkRemovalCount(removalCount, writeOff.activeCents, writeOff.activeCents - amountCents) ?? amountCents;
 }

@@ -7,6 +7,8 @@ import { CentsColumn, IdColumn, InstantColumn, IntColumn, PracticeColumn, TextCo
  */
 @Entity('patients')
 @Index('patients_practice_name', ['practiceId', 'lastName', 'firstName', 'id'])
+// An MRN names one patient of a practice; patients without one (NULL) are not compared.
+@Index('patients_practice_mrn', ['practiceId', 'mrn'], { unique: true })
 export class PatientEntity {
   @IdColumn() id: string;
   @PracticeColumn() practiceId: string;

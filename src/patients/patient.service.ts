@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
-import type { Database } from '../db/database';
+import type { Database, SqlRunner } from '../db/database';
 import type { AuditCaller, AuditService } from '../audit/audit.service';
 import type { BalanceBus } from '../balances/balance-event';
+import { EarlierRequest, RequestKey } from '../idempotency/request-key';
 import { PatientEntity } from './patient.entity';
 import { Refusal, checkCalendarDate, cleanOptionalText, cleanText, isRefusal, refusal, RefusalCode } from '../ledger';
 
@@ -10,9 +11,26 @@ export interface CreatePatientCommand {
   lastName: string;
   dateOfBirth?: string | null;
   mrn?: string | null;
+  idempotencyKey?: string | null;
 }
 
-/** Patients: created with a zero balance at version 0 (docs/design.md §2.6). */
+export type PatientResult = { patientId: string };
+
+const OPERATION = 'createPatient';
+const MRN_FIELD = ['input', 'mrn'];
+
+const duplicateMrn = (): Refusal =>
+  refusal(RefusalCode.DUPLICATE_MRN, 'A patient with this MRN already exists in your practice. Search by the MRN to open that patient, or check the number.', MRN_FIELD);
+
+async function mrnTaken(sql: SqlRunner, practiceId: string, mrn: string | null): Promise<boolean> {
+  if (mrn === null) return false;
+  return (await sql.query('SELECT id FROM patients WHERE practice_id = ? AND mrn = ?', [practiceId, mrn])).length > 0;
+}
+
+/**
+ * Patients: created with a zero balance at version 0 (docs/design.md §2.6), at most one per MRN in a practice, and
+ * safe to retry with an idempotency key like the money mutations (docs/design.md §3).
+ */
 export class PatientService {
   constructor(
     private readonly db: Database,
@@ -20,16 +38,19 @@ export class PatientService {
     private readonly bus: BalanceBus,
   ) {}
 
-  async create(caller: AuditCaller, input: CreatePatientCommand): Promise<{ patientId: string } | Refusal> {
+  async create(caller: AuditCaller, { idempotencyKey, ...input }: CreatePatientCommand): Promise<PatientResult | Refusal> {
+    const practiceId = caller.actor.practiceId;
+    const key = RequestKey.of(practiceId, OPERATION, idempotencyKey, input);
+    if (isRefusal(key)) return this.refuse(caller, key);
+    const earlier = key && (await key.earlier<PatientResult>(this.db));
+    if (earlier) return this.answerAgain(caller, earlier);
     const checked = this.check(input);
-    if (isRefusal(checked)) {
-      await this.audit.record(caller, { operation: 'createPatient', outcome: 'REFUSED', code: checked.code });
-      return checked;
-    }
+    if (isRefusal(checked)) return this.refuse(caller, checked);
+
     const now = new Date().toISOString();
     const patient: PatientEntity = Object.assign(new PatientEntity(), {
       id: crypto.randomUUID(),
-      practiceId: caller.actor.practiceId,
+      practiceId,
       ...checked,
       version: 0,
       responsibilityCents: 0,
@@ -41,10 +62,22 @@ export class PatientService {
       createdAt: now,
       createdBy: caller.actor.userId,
     });
-    await this.db.transaction(async (tx) => {
+    // On PostgreSQL a concurrent create with the same key or MRN may commit at any moment. Its patient and key commit
+    // together, so looking for the key after the MRN finds a retry's first attempt whenever its MRN was seen; one that
+    // commits later makes this insert a unique violation, and the Database retries the transaction, which then sees it.
+    // SQLite runs one write transaction at a time, so there nothing commits in between.
+    const notCreated = await this.db.transaction(async (tx): Promise<EarlierRequest<PatientResult> | Refusal | null> => {
+      const taken = await mrnTaken(tx, practiceId, checked.mrn);
+      const raced = key && (await key.earlier<PatientResult>(tx));
+      if (raced) return raced;
+      if (taken) return duplicateMrn();
       await tx.manager.insert(PatientEntity, patient);
-      await this.audit.recordIn(tx, caller, { operation: 'createPatient', outcome: 'ACCEPTED', patientId: patient.id, entityIds: [patient.id] });
+      await key?.store(tx, patient.id, { patientId: patient.id }, now);
+      await this.audit.recordIn(tx, caller, { operation: OPERATION, outcome: 'ACCEPTED', patientId: patient.id, entityIds: [patient.id] });
+      return null;
     });
+    if (notCreated) return isRefusal(notCreated) ? this.refuse(caller, notCreated) : this.answerAgain(caller, notCreated);
+
     // Dashboards of the practice learn of the new patient with its first (zero) balance.
     this.bus.publish({
       practiceId: patient.practiceId,
@@ -60,12 +93,24 @@ export class PatientService {
     return { patientId: patient.id };
   }
 
-  private check(input: CreatePatientCommand): Pick<PatientEntity, 'firstName' | 'lastName' | 'dateOfBirth' | 'mrn'> | Refusal {
+  /** A request whose key was stored: the same patient again (nothing changes, nothing is published), or refused. */
+  private async answerAgain(caller: AuditCaller, earlier: EarlierRequest<PatientResult>): Promise<PatientResult | Refusal> {
+    if (earlier.status === 'reused') return this.refuse(caller, earlier.refusal, earlier.patientId);
+    await this.audit.record(caller, { operation: OPERATION, outcome: 'ACCEPTED', code: 'IDEMPOTENT_REPLAY', patientId: earlier.patientId, entityIds: [earlier.patientId] });
+    return earlier.result;
+  }
+
+  private async refuse(caller: AuditCaller, why: Refusal, patientId: string | null = null): Promise<Refusal> {
+    await this.audit.record(caller, { operation: OPERATION, outcome: 'REFUSED', code: why.code, patientId });
+    return why;
+  }
+
+  private check(input: Omit<CreatePatientCommand, 'idempotencyKey'>): Pick<PatientEntity, 'firstName' | 'lastName' | 'dateOfBirth' | 'mrn'> | Refusal {
     const firstName = cleanText(input.firstName, { label: 'first name', field: ['input', 'firstName'] });
     if (isRefusal(firstName)) return firstName;
     const lastName = cleanText(input.lastName, { label: 'last name', field: ['input', 'lastName'] });
     if (isRefusal(lastName)) return lastName;
-    const mrn = cleanOptionalText(input.mrn, { label: 'MRN', field: ['input', 'mrn'], max: 64 });
+    const mrn = cleanOptionalText(input.mrn, { label: 'MRN', field: MRN_FIELD, max: 64 });
     if (isRefusal(mrn)) return mrn;
     let dateOfBirth: string | null = null;
     if (input.dateOfBirth && input.dateOfBirth.trim() !== '') {

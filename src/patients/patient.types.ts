@@ -54,8 +54,14 @@ export class CreatePatientInput {
   @Field(() => String, { nullable: true, description: 'Date of birth, YYYY-MM-DD.' })
   dateOfBirth?: string | null;
 
-  @Field(() => String, { nullable: true, description: "Medical record number in the practice's EHR (up to 64 characters)." })
+  @Field(() => String, {
+    nullable: true,
+    description: "Medical record number in the practice's EHR (up to 64 characters); no two patients of a practice share one (DUPLICATE_MRN).",
+  })
   mrn?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Makes retries safe: the same key and input return the first result and change nothing.' })
+  idempotencyKey?: string | null;
 }
 
 @ObjectType({ description: 'Result of createPatient.' })

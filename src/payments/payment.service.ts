@@ -94,7 +94,9 @@ export class PaymentService {
       apply: async (ledger, write) => {
         const payment = ledger.payments.get(input.paymentId);
         if (!payment) return notFound('payment', ['input', 'paymentId']);
-        const plan = planRefund(payment, payment.refundCount, input.method, input.amountCents);
+        // How it was paid decides whether ORIGINAL_CARD can take it back; a payment's method never changes.
+        const [paid] = await write.tx.query<{ method: PaymentMethod }>('SELECT method FROM payments WHERE id = ? AND practice_id = ?', [payment.id, write.practiceId]);
+        const plan = planRefund({ ...payment, method: paid.method }, payment.refundCount, input.method, input.amountCents);
         if (isRefusal(plan)) return plan;
         const reason = cleanText(input.reason, { label: 'reason', field: ['input', 'reason'] });
         if (isRefusal(reason)) return reason;

@@ -1,7 +1,7 @@
 import type { SqlRunner } from '../db/database';
 import { toCents } from '../db/columns';
 import { MAX_TIMELINE_ENTRIES, openCents } from '../ledger';
-import type { AllocationView, BalanceView, ChargeView, LineView, PatientView, PaymentView, RefundView, TimelineEntry, WriteOffView } from './views';
+import type { AllocationView, BalanceView, ChargeView, LineView, PatientView, PaymentView, RefundView, TimelineEntry, WriteOffRemovalView, WriteOffView } from './views';
 
 type Row = Record<string, unknown>;
 
@@ -91,6 +91,17 @@ function writeOffOf(r: Row): WriteOffView {
     reason: r.reason as WriteOffView['reason'],
     customReason: str(r.custom_reason),
     note: str(r.note),
+    createdAt: String(r.created_at),
+    createdBy: String(r.created_by),
+  };
+}
+
+function removalOf(r: Row): WriteOffRemovalView {
+  return {
+    id: String(r.id),
+    writeOffId: String(r.write_off_id),
+    amountCents: toCents(r.amount_cents),
+    reason: String(r.reason),
     createdAt: String(r.created_at),
     createdBy: String(r.created_by),
   };
@@ -211,6 +222,12 @@ export class LedgerReader {
     return rows.sort((a, b) => Number(a.sequence) - Number(b.sequence)).map(writeOffOf);
   }
 
+  /** The removals of each write-off, oldest first. */
+  async removalsOfWriteOffs(practiceId: string, writeOffIds: readonly string[]): Promise<WriteOffRemovalView[]> {
+    const rows = await this.byIds('write_off_reversals', 'v.*', 'v', practiceId, writeOffIds, 'write_off_id');
+    return rows.sort((a, b) => Number(a.sequence) - Number(b.sequence)).map(removalOf);
+  }
+
   async payments(practiceId: string, ids: readonly string[]): Promise<PaymentView[]> {
     if (ids.length === 0) return [];
     const [paymentRows, allocationRows] = await Promise.all([
@@ -284,7 +301,9 @@ export class LedgerReader {
     const params = [...Array.from({ length: TIMELINE_PARTS }, () => [practiceId, ...chargeIds]).flat(), MAX_TIMELINE_ENTRIES];
     const rows = await this.sql.query(sql, params);
     return rows.map((r) => ({
-      id: String(r.id),
+      // Unique per entry: a line's PR_ADDED and its CANCELLATION come from one row.
+      id: `${r.kind}:${r.id}`,
+      rowId: String(r.id),
       chargeId: String(r.charge_id),
       kind: r.kind as TimelineEntry['kind'],
       occurredAt: String(r.at),
@@ -292,6 +311,8 @@ export class LedgerReader {
       responsibilityId: str(r.responsibility_id),
       actorId: String(r.actor),
       reason: str(r.reason),
+      refundMethod: str(r.refund_method) as TimelineEntry['refundMethod'],
+      note: str(r.note),
     }));
   }
 
@@ -306,28 +327,31 @@ export class LedgerReader {
 }
 
 /**
- * Every event of a charge, as rows of one shape: (kind, id, charge, line, amount, when, ledger sequence, who, why). `%IN%` stands for
- * the charge-id list in each part.
+ * Every event of a charge, as rows of one shape: (kind, id, charge, line, amount, when, ledger sequence, who, why, refund method,
+ * note). `%IN%` stands for the charge-id list in each part.
  */
 const TIMELINE_SQL = `
-  SELECT 'CHARGE_CREATED' AS kind, c.id, c.id AS charge_id, NULL AS responsibility_id, c.billed_cents AS amount, c.created_at AS at, c.sequence AS seq, c.created_by AS actor, NULL AS reason
+  SELECT 'CHARGE_CREATED' AS kind, c.id, c.id AS charge_id, NULL AS responsibility_id, c.billed_cents AS amount, c.created_at AS at, c.sequence AS seq, c.created_by AS actor, NULL AS reason,
+      NULL AS refund_method, NULL AS note
     FROM charges c WHERE c.practice_id = ? AND c.id IN (%IN%)
-  UNION ALL SELECT 'PR_ADDED', r.id, r.charge_id, r.id, r.amount_cents, r.created_at, r.sequence, r.created_by, r.origin
+  UNION ALL SELECT 'PR_ADDED', r.id, r.charge_id, r.id, r.amount_cents, r.created_at, r.sequence, r.created_by, r.origin, NULL, NULL
     FROM responsibilities r WHERE r.practice_id = ? AND r.charge_id IN (%IN%)
-  UNION ALL SELECT 'CANCELLATION', r.id, r.charge_id, r.id, r.amount_cents, r.cancelled_at, NULL, r.cancelled_by, r.cancel_reason
+  UNION ALL SELECT 'CANCELLATION', r.id, r.charge_id, r.id, r.amount_cents, r.cancelled_at, NULL, r.cancelled_by, r.cancel_reason, NULL, NULL
     FROM responsibilities r WHERE r.practice_id = ? AND r.charge_id IN (%IN%) AND r.status = 'CANCELLED'
-  UNION ALL SELECT 'REMITTANCE', m.id, m.charge_id, NULL, NULL, m.created_at, m.sequence, m.created_by, m.external_id
+  UNION ALL SELECT 'REMITTANCE', m.id, m.charge_id, NULL, NULL, m.created_at, m.sequence, m.created_by, m.external_id, NULL, NULL
     FROM remittances m WHERE m.practice_id = ? AND m.charge_id IN (%IN%)
-  UNION ALL SELECT CASE WHEN a.source = 'PAYMENT' THEN 'PAYMENT' ELSE 'PAYMENT_MOVED' END, a.id, r.charge_id, a.responsibility_id, a.amount_cents, a.created_at, a.sequence, p.created_by, p.method
+  UNION ALL SELECT CASE WHEN a.source = 'PAYMENT' THEN 'PAYMENT' ELSE 'PAYMENT_MOVED' END, a.id, r.charge_id, a.responsibility_id, a.amount_cents, a.created_at, a.sequence, p.created_by, p.method,
+      NULL, NULL
     FROM allocations a JOIN responsibilities r ON r.id = a.responsibility_id JOIN payments p ON p.id = a.payment_id
     WHERE a.practice_id = ? AND r.charge_id IN (%IN%)
   UNION ALL SELECT CASE x.cause WHEN 'REFUND' THEN 'REFUND' WHEN 'ACCOUNT_CREDIT' THEN 'MOVED_TO_CREDIT' ELSE 'PAYMENT_RELEASED' END,
-      x.id, r.charge_id, x.responsibility_id, x.amount_cents, x.created_at, x.sequence, COALESCE(f.created_by, r.cancelled_by, 'system'), COALESCE(f.reason, r.cancel_reason)
+      x.id, r.charge_id, x.responsibility_id, x.amount_cents, x.created_at, x.sequence, COALESCE(f.created_by, r.cancelled_by, 'system'), COALESCE(f.reason, r.cancel_reason),
+      f.method, NULL
     FROM allocation_reductions x JOIN responsibilities r ON r.id = x.responsibility_id LEFT JOIN refunds f ON f.id = x.refund_id
     WHERE x.practice_id = ? AND r.charge_id IN (%IN%)
-  UNION ALL SELECT 'WRITE_OFF', w.id, r.charge_id, w.responsibility_id, w.amount_cents, w.created_at, w.sequence, w.created_by, COALESCE(w.custom_reason, w.reason)
+  UNION ALL SELECT 'WRITE_OFF', w.id, r.charge_id, w.responsibility_id, w.amount_cents, w.created_at, w.sequence, w.created_by, COALESCE(w.custom_reason, w.reason), NULL, w.note
     FROM write_offs w JOIN responsibilities r ON r.id = w.responsibility_id WHERE w.practice_id = ? AND r.charge_id IN (%IN%)
-  UNION ALL SELECT 'WRITE_OFF_REMOVAL', v.id, r.charge_id, v.responsibility_id, v.amount_cents, v.created_at, v.sequence, v.created_by, v.reason
+  UNION ALL SELECT 'WRITE_OFF_REMOVAL', v.id, r.charge_id, v.responsibility_id, v.amount_cents, v.created_at, v.sequence, v.created_by, v.reason, NULL, NULL
     FROM write_off_reversals v JOIN responsibilities r ON r.id = v.responsibility_id WHERE v.practice_id = ? AND r.charge_id IN (%IN%)`;
 const TIMELINE_PARTS = TIMELINE_SQL.split('%IN%').length - 1;
 

@@ -59,6 +59,16 @@ export interface WriteOffView {
   createdBy: string;
 }
 
+/** A removal of (part of) a write-off: by removeWriteOff, or by a remittance superseding the line. */
+export interface WriteOffRemovalView {
+  id: string;
+  writeOffId: string;
+  amountCents: number;
+  reason: string;
+  createdAt: string;
+  createdBy: string;
+}
+
 export interface AllocationView {
   paymentId: string;
   responsibilityId: string;
@@ -111,7 +121,9 @@ export type TimelineKind = (typeof TimelineKinds)[number];
 
 /** One entry of a charge's history: who did what to which line, and why. */
 export interface TimelineEntry {
+  /** `<kind>:<rowId>`: unique among all entries (and all ids of the schema). */
   id: string;
+  rowId: string;
   chargeId: string;
   occurredAt: string;
   kind: TimelineKind;
@@ -119,4 +131,8 @@ export interface TimelineEntry {
   responsibilityId: string | null;
   actorId: string;
   reason: string | null;
+  /** The method of the refund behind a REFUND or MOVED_TO_CREDIT entry. */
+  refundMethod: RefundMethod | null;
+  /** The note of a WRITE_OFF entry, when it has one. */
+  note: string | null;
 }

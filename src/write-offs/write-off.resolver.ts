@@ -4,9 +4,9 @@ import { Availability } from '../graphql/common.types';
 import { moneyPayload } from '../graphql/payloads';
 import { Responsibility } from '../responsibilities/responsibility.types';
 import { roleCan } from '../auth/roles';
-import { WRITE_OFF_REASONS, removalBlocker, toAvailability } from '../ledger';
-import type { LineView, WriteOffView } from '../read-model/views';
-import { RemoveWriteOffInput, RemoveWriteOffPayload, WriteOff, WriteOffInput, WriteOffPayload, WriteOffReasonOption } from './write-off.types';
+import { MAX_REMOVALS_PER_WRITE_OFF, WRITE_OFF_REASONS, removalBlocker, toAvailability } from '../ledger';
+import type { LineView, WriteOffRemovalView, WriteOffView } from '../read-model/views';
+import { RemoveWriteOffInput, RemoveWriteOffPayload, WriteOff, WriteOffInput, WriteOffPayload, WriteOffReasonOption, WriteOffRemoval } from './write-off.types';
 
 @Resolver(() => WriteOff)
 export class WriteOffResolver {
@@ -37,6 +37,13 @@ export class WriteOffResolver {
   @FieldResolver(() => Responsibility, { description: 'The PR line written off.' })
   async responsibility(@Root() writeOff: WriteOffView, @Ctx() ctx: RequestContext): Promise<LineView> {
     return (await ctx.loaders.line.load(writeOff.responsibilityId))!;
+  }
+
+  @FieldResolver(() => [WriteOffRemoval], { description: `Its removals, oldest first. At most ${MAX_REMOVALS_PER_WRITE_OFF}.` })
+  @Extensions({ maxItems: MAX_REMOVALS_PER_WRITE_OFF })
+  async reversals(@Root() writeOff: WriteOffView, @Ctx() ctx: RequestContext): Promise<WriteOffRemovalView[]> {
+    // Only a write-off from before the cap could hold more.
+    return (await ctx.loaders.removalsOfWriteOff.load(writeOff.id)).slice(0, MAX_REMOVALS_PER_WRITE_OFF);
   }
 
   @FieldResolver(() => Availability, { description: 'Whether you can remove (some of) this write-off now, and the tooltip if not.' })

@@ -68,7 +68,8 @@ export class WriteOffService {
       apply: async (ledger, write) => {
         const writeOff = ledger.writeOffs.get(input.writeOffId);
         if (!writeOff) return notFound('write-off', ['input', 'writeOffId']);
-        const amount = planRemoval(writeOff, input.amountCents);
+        const [removals] = await write.tx.query('SELECT COUNT(*) AS n FROM write_off_reversals WHERE write_off_id = ? AND practice_id = ?', [writeOff.id, write.practiceId]);
+        const amount = planRemoval(writeOff, Number(removals.n), input.amountCents);
         if (isRefusal(amount)) return amount;
         const reason = cleanText(input.reason, { label: 'reason', field: ['input', 'reason'] });
         if (isRefusal(reason)) return reason;

@@ -32,6 +32,24 @@ export class WriteOff {
   createdBy: string;
 }
 
+@ObjectType({ description: 'A removal of part or all of a write-off: by removeWriteOff, or by a remittance that superseded its PR line.' })
+export class WriteOffRemoval {
+  @Field(() => ID, { description: 'Opaque id.' })
+  id: string;
+
+  @Field(() => Int, { description: 'Cents removed, so no longer written off.' })
+  amountCents: number;
+
+  @Field({ description: 'Why ("superseded by remittance" when a remittance removed it).' })
+  reason: string;
+
+  @Field({ description: 'Who (staff user id).' })
+  createdBy: string;
+
+  @Field({ description: 'When (ISO-8601 UTC).' })
+  createdAt: string;
+}
+
 @ObjectType({ description: 'A write-off reason for the dropdown.' })
 export class WriteOffReasonOption {
   @Field(() => WriteOffReasonEnum, { description: 'The code to send.' })

@@ -206,14 +206,14 @@ test('a NUL or another control character in a token’s sub is UNAUTHENTICATED, 
   const audit = server.instances[0].services.audit;
   const caller = { actor: { userId: 'odd\u0000actor', practiceId: server.practice, role: 'ADMIN' as const, expiresAt: 0 }, requestId: 'req\u0000id', clientRequestId: 'client\u0000id' };
   const patientId = await newPatient();
-  await audit.record(caller, { operation: 'writeOff', outcome: 'REFUSED', code: 'ODD\u0000CODE', patientId, entityIds: ['id\u0000'] });
+  await audit.record(caller, { operation: 'write\u0000Off', outcome: 'REFUSED', code: 'FORBIDDEN', patientId, entityIds: ['id\u0000'] });
   audit.enqueueReads(caller, [{ operation: 'patient', outcome: 'READ', patientId, entityIds: [patientId] }]);
   const odd = (await trail({ patientId })).filter((e) => e.requestId === 'req\uFFFDid');
   expect(odd).toHaveLength(2);
   expect(odd).toEqual(
     expect.arrayContaining([
       expect.objectContaining({ operation: 'patient', clientRequestId: 'client\uFFFDid' }),
-      expect.objectContaining({ operation: 'writeOff', code: 'ODD\uFFFDCODE', entityIds: ['id\u0000'] }),
+      expect.objectContaining({ operation: 'write\uFFFDOff', code: 'FORBIDDEN', entityIds: ['id\u0000'] }),
     ]),
   );
 });

@@ -8,6 +8,8 @@ import { AuditInvestigation1796138446443 as SqliteAuditInvestigation } from './s
 import { AuditEventPatients1796138446444 as SqliteAuditEventPatients } from './sqlite/1796138446444-AuditEventPatients';
 import { AuditInvestigation1796138446443 as PostgresAuditInvestigation } from './postgres/1796138446443-AuditInvestigation';
 import { AuditEventPatients1796138446444 as PostgresAuditEventPatients } from './postgres/1796138446444-AuditEventPatients';
+import { UniqueMrnPerPractice1796140509045 as SqliteUniqueMrnPerPractice } from './sqlite/1796140509045-UniqueMrnPerPractice';
+import { UniqueMrnPerPractice1796140509045 as PostgresUniqueMrnPerPractice } from './postgres/1796140509045-UniqueMrnPerPractice';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -16,6 +18,6 @@ type MigrationClass = new () => MigrationInterface;
  * (`npm run migration:generate -- Name`); triggers are written by hand.
  */
 export const MIGRATIONS: Record<DatabaseKind, MigrationClass[]> = {
-  sqlite: [SqliteInitial, SqliteAppendOnly, SqliteAuditInvestigation, SqliteAuditEventPatients],
-  postgres: [PostgresInitial, PostgresAppendOnly, PostgresAuditInvestigation, PostgresAuditEventPatients],
+  sqlite: [SqliteInitial, SqliteAppendOnly, SqliteAuditInvestigation, SqliteAuditEventPatients, SqliteUniqueMrnPerPractice],
+  postgres: [PostgresInitial, PostgresAppendOnly, PostgresAuditInvestigation, PostgresAuditEventPatients, PostgresUniqueMrnPerPractice],
 };
