@@ -50,6 +50,7 @@ export const OPERATION_PERMISSIONS: Record<string, Permission> = {
   'Mutation.recordRemittance': 'RECORD_REMITTANCE',
   'Mutation.refundPayment': 'REFUND',
   'Subscription.patientBalanceChanged': 'READ',
+  'Subscription.patientBalancesChanged': 'READ',
   'Subscription.practiceBalanceChanged': 'READ',
 };
 

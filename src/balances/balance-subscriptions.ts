@@ -22,25 +22,27 @@ export class BalanceSubscriptions {
     private readonly reader: LedgerReader,
   ) {}
 
-  /** The patient's current balance first, then one message per committed change. */
-  async patient(actor: Actor, patientId: string): Promise<AsyncIterableIterator<BalanceView>> {
+  /**
+   * Each patient's current balance first (one message per patient, read in one query), then one message per committed
+   * change to any of them. Every id must be a patient of the caller's practice: otherwise the stream does not start
+   * and the error is the same NOT_FOUND whichever id is wrong and whether it is unknown or another practice's.
+   */
+  async patients(actor: Actor, patientIds: readonly string[]): Promise<AsyncIterableIterator<BalanceView>> {
+    const watched = new Set(patientIds);
     const { queue, offer, stopListening } = versionedQueue();
+    const readAll = () => this.reader.balances(actor.practiceId, [...watched]);
     // Listen before reading, so a change that commits in between is not lost.
-    stopListening.push(this.bus.listen(actor.practiceId, (event) => event.patientId === patientId && offer(viewOf(event))));
-    const resync = async () => {
-      const [current] = await this.reader.balances(actor.practiceId, [patientId]);
-      if (current) offer(current);
-      return current;
-    };
-    stopListening.push(this.bus.onGap(() => void resync().catch(() => undefined)));
-    const current = await resync().catch((error) => {
+    stopListening.push(this.bus.listen(actor.practiceId, (event) => watched.has(event.patientId) && offer(viewOf(event))));
+    stopListening.push(this.bus.onGap(() => void readAll().then((balances) => balances.forEach(offer), () => undefined)));
+    const current = await readAll().catch((error) => {
       queue.close();
       throw error;
     });
-    if (!current) {
+    if (current.length < watched.size) {
       queue.close();
-      throw notFoundError('No patient with that id was found.');
+      throw notFoundError(watched.size === 1 ? 'No patient with that id was found.' : 'No patient was found for one or more of those ids.');
     }
+    current.forEach(offer);
     return queue;
   }
 

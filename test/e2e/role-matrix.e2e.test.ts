@@ -10,7 +10,7 @@
  *                                                 query; for the whole document, before it runs, for a mutation), no change
  *   - an allowed role, own practice           → the business outcome (the row, the accepted change, the event)
  *   - an allowed role, another practice's ids → exactly the answer for an unknown id: null for queries, a NOT_FOUND
- *                                                userError for mutations, NOT_FOUND ending patientBalanceChanged
+ *                                                userError for mutations, NOT_FOUND ending the patient subscriptions
  *
  * CASES has one entry per root field with the variables it needs. When the schema gains a root field that CASES does
  * not cover, the first test fails, so the matrix stays complete.
@@ -26,6 +26,7 @@ import {
   CreateChargeDocument,
   CreatePatientDocument,
   PatientBalanceChangedDocument,
+  PatientBalancesChangedDocument,
   PatientDocument,
   PatientsDocument,
   PaymentDocument,
@@ -280,6 +281,46 @@ function accepted(main: string) {
   };
 }
 
+/**
+ * A subscription to patients by id (one, or a list of one): the current balance then the change; FORBIDDEN; or, for
+ * another practice's patient, the same NOT_FOUND as for an id that does not exist.
+ */
+function patientStreamCase(document: AnyDocument, field: string, variables: (patientId: string) => Record<string, unknown>): SubscriptionCase {
+  return {
+    kind: 'subscription',
+    column: 'read',
+    async run(caller, f, expectation) {
+      const stream = watch(caller, document, variables(f.patientId), field);
+      try {
+        if (expectation === 'own') {
+          // The current balance first, then the change.
+          await waitFor(() => stream.items.length >= 1 || stream.ended, 'the current balance');
+          expect(stream.errors).toBeNull();
+          const first = stream.items[0];
+          expect(first).toMatchObject({ patientId: f.patientId, version: await version(f.patientId) });
+          await touch(f);
+          await waitFor(() => stream.items.length >= 2, 'the change');
+          expect(stream.items[1]).toMatchObject({ patientId: f.patientId, version: first.version + 1 });
+          return;
+        }
+        await waitFor(() => stream.ended, 'the subscription to end');
+        expect(stream.items).toEqual([]);
+        if (expectation === 'forbidden') {
+          expect(stream.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['FORBIDDEN', FORBIDDEN_MESSAGE]]);
+          return;
+        }
+        // Another practice's patient: the same NOT_FOUND error as for an id that does not exist.
+        const unknown = watch(caller, document, variables(crypto.randomUUID()), field);
+        await waitFor(() => unknown.ended, 'the unknown-id subscription to end');
+        expect(stream.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+        expect(stream.errors).toEqual(unknown.errors);
+      } finally {
+        stream.stop();
+      }
+    },
+  };
+}
+
 const CASES: Record<string, RootCase> = {
   'Query.patient': {
     kind: 'query',
@@ -453,39 +494,8 @@ const CASES: Record<string, RootCase> = {
     },
     foreign: 'unknown-id',
   },
-  'Subscription.patientBalanceChanged': {
-    kind: 'subscription',
-    column: 'read',
-    async run(caller, f, expectation) {
-      const stream = watch(caller, PatientBalanceChangedDocument, { patientId: f.patientId }, 'patientBalanceChanged');
-      try {
-        if (expectation === 'own') {
-          // The current balance first, then the change.
-          await waitFor(() => stream.items.length >= 1 || stream.ended, 'the current balance');
-          expect(stream.errors).toBeNull();
-          const first = stream.items[0];
-          expect(first).toMatchObject({ patientId: f.patientId, version: await version(f.patientId) });
-          await touch(f);
-          await waitFor(() => stream.items.length >= 2, 'the change');
-          expect(stream.items[1]).toMatchObject({ patientId: f.patientId, version: first.version + 1 });
-          return;
-        }
-        await waitFor(() => stream.ended, 'the subscription to end');
-        expect(stream.items).toEqual([]);
-        if (expectation === 'forbidden') {
-          expect(stream.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['FORBIDDEN', FORBIDDEN_MESSAGE]]);
-          return;
-        }
-        // Another practice's patient: the same NOT_FOUND error as for an id that does not exist.
-        const unknown = watch(caller, PatientBalanceChangedDocument, { patientId: crypto.randomUUID() }, 'patientBalanceChanged');
-        await waitFor(() => unknown.ended, 'the unknown-id subscription to end');
-        expect(stream.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
-        expect(stream.errors).toEqual(unknown.errors);
-      } finally {
-        stream.stop();
-      }
-    },
-  },
+  'Subscription.patientBalanceChanged': patientStreamCase(PatientBalanceChangedDocument, 'patientBalanceChanged', (patientId) => ({ patientId })),
+  'Subscription.patientBalancesChanged': patientStreamCase(PatientBalancesChangedDocument, 'patientBalancesChanged', (patientId) => ({ patientIds: [patientId] })),
   'Subscription.practiceBalanceChanged': {
     kind: 'subscription',
     column: 'read',

@@ -30,6 +30,7 @@ import {
 import { startTestServer, TestServer, Caller, TEST_SECRET, NO_CALLER_LIMITS } from '../harness';
 import { newPatient, newCharge, remittanceLine } from '../fixtures';
 import { signToken } from '../../src/auth/tokens';
+import { DEFAULT_SUBSCRIPTIONS_PER_CONNECTION } from '../../src/config';
 import type { Role } from '../../src/auth/roles';
 import type { BalanceView } from '../../src/read-model/views';
 
@@ -577,7 +578,7 @@ describe('requests over the socket', () => {
     expect(newcomer.items[0]).toEqual(await balanceOf(manager, patientId));
   });
 
-  test('at most 20 subscriptions per connection; failed and finished ones give their slot back', async () => {
+  test(`at most ${DEFAULT_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection by default; failed and finished ones give their slot back`, async () => {
     const manager = await practice();
     const patientId = await newPatient(server, manager);
     const on = client(manager);
@@ -594,15 +595,15 @@ describe('requests over the socket', () => {
       expect(failures.map((f) => f.items.length)).toEqual([0, 0, 0, 0]);
     }
 
-    const streams = Array.from({ length: 20 }, () => watchPatient(on, patientId));
+    const streams = Array.from({ length: DEFAULT_SUBSCRIPTIONS_PER_CONNECTION }, () => watchPatient(on, patientId));
     for (const stream of streams) await received(stream);
     const extra = watchPatient(on, patientId);
     await ends(extra);
     expect(extra.items).toEqual([]);
     expect(errorCodes(extra.error)).toEqual(['BAD_REQUEST']);
-    expect((extra.error as ErrorLike[])[0].message).toMatch(/20 subscriptions/);
+    expect((extra.error as ErrorLike[])[0].message).toBe(`At most ${DEFAULT_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection.`);
 
-    // Ending one frees its slot; the other 19 keep going.
+    // Ending one frees its slot; the others keep going.
     streams[0].stop();
     const replacement = watchPatient(on, patientId);
     await received(replacement);
@@ -655,7 +656,7 @@ describe('delivery', () => {
     await received(reference);
     await received(referenceOther);
 
-    const patientStream = await instance.services.balanceSubscriptions.patient(actor, patientId);
+    const patientStream = await instance.services.balanceSubscriptions.patients(actor, [patientId]);
     const practiceStream = instance.services.balanceSubscriptions.practice(actor);
     try {
       const initial = (await patientStream.next()).value as BalanceView;
