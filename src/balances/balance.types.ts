@@ -3,12 +3,21 @@ import { UserError } from '../graphql/common.types';
 import type { BalanceView } from '../read-model/views';
 import { MAX_USER_ERRORS } from '../ledger';
 import { SafeIntResolver } from 'graphql-scalars';
+import { patientBalanceId } from '../client/type-policies';
 
 @ObjectType({
   description:
     "A patient's balance, recalculated in full after every accepted change (never a delta). `version` rises by exactly one per change: drop any update whose version is not above the one you have.",
 })
 export class PatientBalance {
+  @Field(() => ID, {
+    description:
+      "`PatientBalance:<patientId>`: unique across all types (as Relay requires) and the same wherever this patient's balance is returned (patient, mutation payloads, subscriptions), so a normalising cache keeps one balance per patient and every answer updates it.",
+  })
+  get id(): string {
+    return patientBalanceId(this.patientId);
+  }
+
   @Field(() => ID, { description: 'The patient this balance belongs to.' })
   patientId: string;
 
