@@ -19,7 +19,9 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown, logg
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && PUBLIC_ERROR_CODES.has(code)) {
     const message = options.hideSchemaDetails ? formatted.message.replace(SUGGESTION, '') : formatted.message;
-    return { message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+    // A rate refusal also says, as a number, how long to wait before retrying.
+    const retryAfterMs = code === 'RATE_LIMITED' ? formatted.extensions?.retryAfterMs : undefined;
+    return { message, locations: formatted.locations, path: formatted.path, extensions: { code, ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}) } };
   }
   // Apollo's own refusals of a malformed request (an APQ hash that does not match its query, …) carry an HTTP 4xx
   // status but no code: they are the caller's mistake, said as it is.

@@ -1,5 +1,6 @@
 import { Extensions, Field, ID, ObjectType } from 'type-graphql';
 import { PageInfo } from '../graphql/common.types';
+import { AuditCodeEnum, AuditOutcomeEnum } from '../graphql/codes.types';
 import { MAX_AUDIT_ENTITY_IDS, MAX_PAGE_SIZE } from '../ledger';
 
 @ObjectType({ description: 'Who acted.' })
@@ -22,10 +23,10 @@ export class AuditEvent {
   @Field({ description: 'The GraphQL operation field, e.g. writeOff or patient.' })
   operation: string;
 
-  @Field({ description: 'ACCEPTED, REFUSED, FAILED or READ.' })
+  @Field(() => AuditOutcomeEnum, { description: 'How it ended.' })
   outcome: string;
 
-  @Field(() => String, { nullable: true, description: 'The refusal code, for REFUSED; IDEMPOTENT_REPLAY for a replayed mutation.' })
+  @Field(() => AuditCodeEnum, { nullable: true, description: 'The refusal code, for REFUSED; IDEMPOTENT_REPLAY for a replayed mutation.' })
   code: string | null;
 
   @Field(() => ID, { nullable: true, description: 'The patient concerned, when there is one.' })

@@ -11,10 +11,12 @@ import {
   MAX_FIELD_PATH_SEGMENTS,
   MAX_PAGE_SIZE,
   Refusal,
+  RefusalCode,
 } from '../ledger';
 import { decodeCursor, encodeCursor } from '../read-model/ledger-reader';
 import { TimelineKinds } from '../read-model/views';
 import { badUserInput } from './errors';
+import { RefusalCodeEnum } from './codes.types';
 
 function enumOf<T extends string>(values: readonly T[]): { [K in T]: K } {
   return Object.fromEntries(values.map((v) => [v, v])) as { [K in T]: K };
@@ -112,8 +114,8 @@ registerEnumType(TimelineKindEnum, {
 
 @ObjectType({ description: 'A business-rule refusal: nothing was changed. Switch on `code`; show `message` to staff.' })
 export class UserError {
-  @Field({ description: 'Stable machine-readable code, e.g. WRITE_OFF_EXCEEDS_OPEN.' })
-  code: string;
+  @Field(() => RefusalCodeEnum, { description: 'Stable machine-readable code, e.g. WRITE_OFF_EXCEEDS_OPEN.' })
+  code: RefusalCode;
 
   @Field({ description: 'What happened and what to do, in words staff can act on.' })
   message: string;
@@ -135,8 +137,8 @@ export class Availability {
   @Field({ description: 'True when the action would be accepted now.' })
   allowed: boolean;
 
-  @Field(() => String, { nullable: true, description: 'Why not, as a stable code (same as the userError the action would return).' })
-  code: string | null;
+  @Field(() => RefusalCodeEnum, { nullable: true, description: 'Why not, as a stable code (same as the userError the action would return).' })
+  code: RefusalCode | null;
 
   @Field(() => String, { nullable: true, description: 'Why not, as tooltip text for a disabled button.' })
   message: string | null;

@@ -7,7 +7,12 @@ import {
   GraphQLError,
   GraphQLNamedType,
   GraphQLSchema,
+  SchemaMetaFieldDef,
   TypeInfo,
+  TypeMetaFieldDef,
+  isAbstractType,
+  isEnumType,
+  isInputObjectType,
   OperationDefinitionNode,
   SelectionSetNode,
   ValidationContext,
@@ -64,7 +69,10 @@ function tooComplex(message: string, node: ASTNode): GraphQLError {
 }
 
 interface Measure {
+  /** The deepest level of the schema's own fields. */
   depth: number;
+  /** The deepest level inside `__schema` / `__type` (introspection has a depth limit of its own). */
+  introspectionDepth: number;
   cost: number;
   aliases: number;
   /** A field the selection passes through twice on one path (`Type.field`), if any. */
@@ -85,6 +93,44 @@ interface Place {
   level: number;
   pageSize: number;
   path: ReadonlySet<string>;
+  /** Inside `__schema` or `__type`. */
+  introspection: boolean;
+}
+
+/**
+ * Introspection (`__schema`, `__type`) is measured by its own rules, so that the standard introspection query of
+ * GraphiQL, Apollo Sandbox and graphql-codegen (whose `ofType { ofType { … } }` chain is deeper than any screen) is
+ * answered in development without loosening anything else: its lists count what this schema really has (its number of
+ * types, its most fields on one type, …), its single-object chains may go MAX_INTROSPECTION_DEPTH deep, and a list
+ * field may not be re-entered on one path (`types { fields { type { fields … } } }`), so it cannot multiply.
+ */
+export const MAX_INTROSPECTION_DEPTH = 25;
+
+const META_FIELDS: Record<string, GraphQLField<unknown, unknown>> = { __schema: SchemaMetaFieldDef, __type: TypeMetaFieldDef };
+
+const introspectionSizes = new WeakMap<GraphQLSchema, Record<string, number>>();
+
+/** The largest number of items each introspection list can return for this schema. */
+function introspectionListSizes(schema: GraphQLSchema): Record<string, number> {
+  let sizes = introspectionSizes.get(schema);
+  if (sizes) return sizes;
+  const types = Object.values(schema.getTypeMap());
+  const most = (counts: number[]) => Math.max(1, ...counts);
+  const fieldsOf = types.flatMap((t) => (isObjectType(t) || isInterfaceType(t) || isInputObjectType(t) ? [Object.values(t.getFields())] : []));
+  const args = most([...fieldsOf.flat().map((f) => ('args' in f ? f.args.length : 0)), ...schema.getDirectives().map((d) => d.args.length)]);
+  sizes = {
+    '__Schema.types': types.length,
+    '__Schema.directives': schema.getDirectives().length,
+    '__Type.fields': most(fieldsOf.map((f) => f.length)),
+    '__Type.inputFields': most(fieldsOf.map((f) => f.length)),
+    '__Type.interfaces': most(types.map((t) => (isObjectType(t) || isInterfaceType(t) ? t.getInterfaces().length : 0))),
+    '__Type.possibleTypes': most(types.map((t) => (isAbstractType(t) ? schema.getPossibleTypes(t).length : 0))),
+    '__Type.enumValues': most(types.map((t) => (isEnumType(t) ? t.getValues().length : 0))),
+    '__Field.args': args,
+    '__Directive.args': args,
+  };
+  introspectionSizes.set(schema, sizes);
+  return sizes;
 }
 
 /** The page a connection field (one with a `first` argument) is asked for: its literal, or the largest for a variable. */
@@ -113,22 +159,29 @@ function fanOut(selection: FieldNode, field: GraphQLField<unknown, unknown>, par
 
 function measure(walk: Walk, selectionSet: SelectionSetNode, parent: GraphQLNamedType | undefined, place: Place): Measure {
   const { context, fragments } = walk;
-  const total: Measure = { depth: place.level, cost: 0, aliases: 0, repeated: null };
-  if (place.level > QUERY_LIMITS.maxDepth + 1) return total; // deep enough to refuse; stop walking (also ends fragment cycles)
+  const total: Measure = { depth: place.introspection ? 0 : place.level, introspectionDepth: place.introspection ? place.level : 0, cost: 0, aliases: 0, repeated: null };
+  // Deep enough to refuse: stop walking (this also ends fragment cycles).
+  if (place.level > (place.introspection ? MAX_INTROSPECTION_DEPTH : QUERY_LIMITS.maxDepth) + 1) return total;
   for (const selection of selectionSet.selections) {
     let inner: Measure | null = null;
     if (selection.kind === Kind.FIELD) {
       if (selection.alias) total.aliases += 1;
       total.cost += 1;
-      const field = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[selection.name.value] : undefined;
+      const name = selection.name.value;
+      const field = parent && (isObjectType(parent) || isInterfaceType(parent)) ? (parent.getFields()[name] ?? META_FIELDS[name]) : undefined;
       if (selection.selectionSet && field && parent) {
         const step = `${parent.name}.${field.name}`;
-        if (place.path.has(step)) {
+        const introspection = place.introspection || name in META_FIELDS;
+        const isList = isListType(getNullableType(field.type));
+        // Introspection's `ofType { ofType … }` is a chain of single objects: only its lists may not be re-entered.
+        if (place.path.has(step) && (isList || !introspection)) {
           total.repeated ??= step;
           continue;
         }
-        const { times, pageSize } = fanOut(selection, field, parent, place);
-        const child = measure(walk, selection.selectionSet, getNamedType(field.type), { level: place.level + 1, pageSize, path: new Set([...place.path, step]) });
+        const { times, pageSize } = introspection
+          ? { times: isList ? (introspectionListSizes(context.getSchema())[step] ?? UNBOUNDED_LIST_SIZE) : 1, pageSize: place.pageSize }
+          : fanOut(selection, field, parent, place);
+        const child = measure(walk, selection.selectionSet, getNamedType(field.type), { level: place.level + 1, pageSize, path: new Set([...place.path, step]), introspection });
         inner = { ...child, cost: child.cost * times };
       } else if (selection.selectionSet) {
         inner = measure(walk, selection.selectionSet, undefined, { ...place, level: place.level + 1 });
@@ -152,6 +205,7 @@ function measure(walk: Walk, selectionSet: SelectionSetNode, parent: GraphQLName
     }
     if (inner) {
       total.depth = Math.max(total.depth, inner.depth);
+      total.introspectionDepth = Math.max(total.introspectionDepth, inner.introspectionDepth);
       total.cost += inner.cost;
       total.aliases += inner.aliases;
       total.repeated ??= inner.repeated;
@@ -169,7 +223,7 @@ export function measureOperation(context: ValidationContext, operation: Operatio
       .map((d) => [d.name.value, d]),
   );
   const root = context.getSchema().getRootType(operation.operation) ?? undefined;
-  const start: Place = { level: 0, pageSize: QUERY_LIMITS.defaultPageSize, path: new Set() };
+  const start: Place = { level: 0, pageSize: QUERY_LIMITS.defaultPageSize, path: new Set(), introspection: false };
   return measure({ context, fragments, memo: new Map(), expanding: new Set() }, operation.selectionSet, root, start);
 }
 
@@ -183,8 +237,11 @@ export function operationCost(schema: GraphQLSchema, document: DocumentNode): nu
 /** Refuses operations that are too deep, use too many aliases, go round in circles, or would cost too much to answer. */
 export const queryLimitsRule: ValidationRule = (context) => ({
   OperationDefinition(operation) {
-    const { depth, cost, aliases, repeated } = measureOperation(context, operation);
+    const { depth, introspectionDepth, cost, aliases, repeated } = measureOperation(context, operation);
     if (depth > QUERY_LIMITS.maxDepth) context.reportError(tooComplex(`The query is nested too deeply: at most ${QUERY_LIMITS.maxDepth} levels.`, operation));
+    if (introspectionDepth > MAX_INTROSPECTION_DEPTH) {
+      context.reportError(tooComplex(`The introspection query is nested too deeply: at most ${MAX_INTROSPECTION_DEPTH} levels.`, operation));
+    }
     if (aliases > QUERY_LIMITS.maxAliases) context.reportError(tooComplex(`The query uses too many aliases: at most ${QUERY_LIMITS.maxAliases}.`, operation));
     if (repeated) {
       context.reportError(tooComplex(`The query goes through ${repeated} again inside itself: select it once and reuse what it returned.`, operation));

@@ -96,6 +96,10 @@ test("a charge's timeline lists every payment, refund, write-off, removal and ca
   await server.ok(manager, CancelPrDocument, { input: { responsibilityId: lineIds[1], reason: 'Duplicate line' } });
 
   const { charge } = await server.ok(manager, ChargeDocument, { id: chargeId });
+  // Every entry has an id of its own, even the two a cancelled line is behind (PR_ADDED and CANCELLATION).
+  const cancelledLine = charge!.timeline.filter((e) => e.rowId === lineIds[1]).map((e) => e.kind);
+  expect(cancelledLine).toEqual(expect.arrayContaining(['PR_ADDED', 'CANCELLATION']));
+  expect(new Set(charge!.timeline.map((e) => e.id)).size).toBe(charge!.timeline.length);
   const timeline = charge!.timeline.map(({ kind, amountCents, responsibilityId, actorId, reason }) => ({ kind, amountCents, responsibilityId, actorId, reason }));
   expect(timeline[0]).toMatchObject({ kind: 'CHARGE_CREATED', amountCents: 100_000, actorId: 'manager-7' });
   expect(timeline.slice(-5)).toEqual([

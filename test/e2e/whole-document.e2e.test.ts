@@ -83,6 +83,7 @@ test('a document with more mutations than the caller has tokens is RATE_LIMITED 
   const before = await ledgerOf(patient);
   const refused = await server.gql(greedy, doc(`mutation($patient: ID!) { ${twelve} }`), { patient });
   expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['RATE_LIMITED']);
+  expect(refused.errors?.[0].extensions?.retryAfterMs).toEqual(expect.any(Number));
   expect(refused.errors?.[0].message).toMatch(/^Too many changes too quickly: at most 2 per second\. Try again in \d+ ms\.$/);
   expect(refused.data ?? null).toBeNull();
   expect(await ledgerOf(patient)).toEqual(before);
