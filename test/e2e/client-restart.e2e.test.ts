@@ -8,7 +8,6 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import * as graphqlWs from 'graphql-ws';
@@ -16,6 +15,7 @@ import ts from 'typescript';
 import WebSocket from 'ws';
 import { signToken } from '../../src/auth/tokens';
 import { ROOT, ensureBuilt } from '../support/built-dist';
+import { freePort } from '../support/net';
 
 const SECRET = 'client-restart-test-secret-long-enough-for-hs256';
 const PRACTICE = `practice-restart-${crypto.randomBytes(4).toString('hex')}`;
@@ -56,14 +56,6 @@ function readmeSnippet(url: string): (page: Page) => graphqlWs.Client {
   };
   const run = new Function('require', 'exports', 'getFreshToken', 'refetchBalances', 'render', 'patientId', `${outputText}\nreturn client;`);
   return (page) => run(requireGraphqlWsOnly, {}, page.getFreshToken, page.refetchBalances, page.render, page.patientId);
-}
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 async function waitFor(condition: () => boolean | Promise<boolean>, what: () => string, timeoutMs = 30_000): Promise<void> {

@@ -7,7 +7,7 @@
  * requests in flight, then restarts it on the same file and checks every acknowledged mutation is there, exactly
  * once, with every invariant and balance intact.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +31,7 @@ import { startTestServer, TEST_SECRET } from '../harness';
 import { signToken } from '../../src/auth/tokens';
 import { Run, Sql, checkPatient } from './ledger-check';
 import { mulberry32, pick, randomInt } from '../seeded-random';
+import { ensureBuilt } from '../support/built-dist';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
@@ -215,15 +216,6 @@ async function setUp(run: Run, rand: () => number): Promise<Patient[]> {
   return patients;
 }
 
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(full));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(full).mtimeMs);
-  }
-  return newest;
-}
 
 describe('a crash (kill -9) mid-load', () => {
   let dir: string;
@@ -233,14 +225,7 @@ describe('a crash (kill -9) mid-load', () => {
 
   beforeAll(async () => {
     token = await signToken(TEST_SECRET, { sub: 'crash-manager', practiceId: PRACTICE, role: 'BILLING_MANAGER' });
-    // The child runs dist/: rebuild it when it is missing or older than any source file.
-    if (!fs.existsSync(MAIN) || newestSource(path.join(ROOT, 'src')) > fs.statSync(MAIN).mtimeMs) {
-      try {
-        execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
-      } catch (error) {
-        throw new Error(`the build failed: ${String((error as { stdout?: Buffer }).stdout ?? error)}`);
-      }
-    }
+    ensureBuilt();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-crash-'));
     dbFile = path.join(dir, 'ledger.sqlite');
   }, 120_000);

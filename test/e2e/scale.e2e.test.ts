@@ -17,7 +17,7 @@
  *   4. PostgreSQL lost mid-run: SERVICE_UNAVAILABLE, /readyz 503, recovery; then (6) graceful shutdown of that process
  *   5. migrate-cli as the deploy step (also twice at once), the probes, instances starting together on a fresh database
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net, { AddressInfo } from 'node:net';
@@ -43,6 +43,8 @@ import { newCharge, newPatient } from '../fixtures';
 import { PG_ADMIN_URL, ScratchDatabase, createScratchDatabase } from '../scratch-postgres';
 import { signToken } from '../../src/auth/tokens';
 import { MIGRATIONS } from '../../src/db/migrations';
+import { freePort } from '../support/net';
+import { ensureBuilt } from '../support/built-dist';
 
 jest.setTimeout(60_000);
 
@@ -67,14 +69,6 @@ function via(url: string, port: number): string {
   parsed.hostname = '127.0.0.1';
   parsed.port = String(port);
   return parsed.toString();
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**
@@ -198,29 +192,6 @@ async function waitForAsync(condition: () => Promise<boolean>, what: () => strin
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/** The child processes run dist/: rebuild it when it is missing or older than any source file. */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(full));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) newest = Math.max(newest, fs.statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-function ensureBuilt(): void {
-  if (fs.existsSync(MAIN) && fs.existsSync(MIGRATE) && newestSource(path.join(ROOT, 'src')) <= fs.statSync(MAIN).mtimeMs) return;
-  const started = Date.now();
-  try {
-    execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
-  } catch (error) {
-    // tsc still emits JavaScript when it finds type errors (`npm run typecheck` is where those fail); only a build
-    // that wrote nothing is a failure here.
-    if (!fs.existsSync(MAIN) || fs.statSync(MAIN).mtimeMs < started - 1000) throw error;
   }
 }
 

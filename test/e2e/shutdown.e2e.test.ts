@@ -9,7 +9,6 @@ import { execFileSync, spawn, ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { print } from 'graphql';
@@ -18,6 +17,7 @@ import { createClient, Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { BalanceFieldsFragment, CreateChargeDocument, CreatePatientDocument, LiveWriteOffDocument, PatientBalanceChangedDocument } from '../__generated__/graphql';
 import { signToken } from '../../src/auth/tokens';
+import { freePort } from '../support/net';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** A build of this run's own: other runs of this test (or of the whole suite) may build at the same time. */
@@ -30,14 +30,6 @@ let url: string;
 let token: string;
 let ws: Client | null = null;
 const output: string[] = [];
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
