@@ -32,6 +32,14 @@ export function CentsColumn(name: string): PropertyDecorator {
 }
 
 /**
+ * An amount the ledger module derives from the fact rows, stored beside them by the ledger writer so reads never
+ * recompute money. The only kind of column an append-only row may have updated (src/db/migrations/append-only.ts).
+ */
+export function DerivedCentsColumn(name: string): PropertyDecorator {
+  return Column({ name, type: 'bigint', default: 0, transformer: centsTransformer });
+}
+
+/**
  * A row's place in its patient's ledger: the patient version the mutation produced × 100,000 + the row's order within
  * that mutation. Orders rows exactly where timestamps tie (refunds take allocations back newest first by it).
  */

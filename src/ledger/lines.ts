@@ -19,8 +19,13 @@ export function allocatedCents(payment: PaymentState): number {
 }
 
 /** A payment's credit: what is neither allocated nor returned (docs/design.md §2.2). */
+export function creditOf(p: { amountCents: number; allocatedCents: number; refundedCents: number }): number {
+  return p.amountCents - p.allocatedCents - p.refundedCents;
+}
+
+/** `creditOf` a payment whose allocated amount is summed from its allocations. */
 export function unallocatedCents(payment: PaymentState): number {
-  return payment.amountCents - allocatedCents(payment) - payment.refundedCents;
+  return creditOf({ amountCents: payment.amountCents, allocatedCents: allocatedCents(payment), refundedCents: payment.refundedCents });
 }
 
 /** §2.2 for one payment: every cent is allocated, unallocated or refunded, and none is negative. */

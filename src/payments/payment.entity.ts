@@ -1,8 +1,11 @@
 import { Entity, Index } from 'typeorm';
-import { CentsColumn, SequenceColumn, IdColumn, InstantColumn, PracticeColumn, RefColumn, TextColumn } from '../db/columns';
+import { CentsColumn, DerivedCentsColumn, SequenceColumn, IdColumn, InstantColumn, PracticeColumn, RefColumn, TextColumn } from '../db/columns';
 import type { AllocationReductionCause, PaymentMethod, PaymentPurpose, RefundMethod } from '../ledger';
 
-/** Money a patient paid. Never edited: where its cents sit is told by allocation, reduction and refund rows. */
+/**
+ * Money a patient paid. Its facts are never edited: where its cents sit is told by allocation, reduction and refund
+ * rows, and stored as derived amounts (docs/design.md §2.2).
+ */
 @Entity('payments')
 @Index('payments_patient', ['patientId', 'receivedAt'])
 export class PaymentEntity {
@@ -11,6 +14,10 @@ export class PaymentEntity {
   @RefColumn('patient_id') patientId: string;
   @SequenceColumn() sequence: number;
   @CentsColumn('amount_cents') amountCents: number;
+  /** Σ remaining of its allocations. */
+  @DerivedCentsColumn('allocated_cents') allocatedCents: number;
+  /** Σ returned of its refunds. */
+  @DerivedCentsColumn('refunded_cents') refundedCents: number;
   @TextColumn('method', 16) method: PaymentMethod;
   @TextColumn('purpose', 16) purpose: PaymentPurpose;
   @RefColumn('charge_id', { nullable: true }) chargeId: string | null;
@@ -36,6 +43,8 @@ export class AllocationEntity {
   @RefColumn('payment_id') paymentId: string;
   @RefColumn('responsibility_id') responsibilityId: string;
   @CentsColumn('amount_cents') amountCents: number;
+  /** Amount less its reductions. */
+  @DerivedCentsColumn('remaining_cents') remainingCents: number;
   @TextColumn('source', 16) source: 'PAYMENT' | 'REMITTANCE_MOVE';
   @InstantColumn('created_at') createdAt: string;
 }

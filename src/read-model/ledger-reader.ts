@@ -1,6 +1,6 @@
 import type { SqlRunner } from '../db/database';
 import { toCents } from '../db/columns';
-import { MAX_TIMELINE_ENTRIES, openCents } from '../ledger';
+import { creditOf, MAX_TIMELINE_ENTRIES, openCents } from '../ledger';
 import type { AllocationView, BalanceView, ChargeView, LineView, PatientView, PaymentView, RefundView, TimelineEntry, WriteOffRemovalView, WriteOffView } from './views';
 
 type Row = Record<string, unknown>;
@@ -51,13 +51,6 @@ function chargeOf(r: Row): ChargeView {
   };
 }
 
-const LINE_COLUMNS = `r.id, r.patient_id, r.charge_id, r.kind, r.origin, r.status, r.amount_cents, r.remittance_id, r.reason_code,
-  r.sequence, r.created_at, r.created_by, r.cancelled_at, r.cancelled_by, r.cancel_reason,
-  (SELECT COALESCE(SUM(a.amount_cents), 0) FROM allocations a WHERE a.responsibility_id = r.id) AS allocated,
-  (SELECT COALESCE(SUM(x.amount_cents), 0) FROM allocation_reductions x WHERE x.responsibility_id = r.id) AS reduced,
-  (SELECT COALESCE(SUM(w.amount_cents), 0) FROM write_offs w WHERE w.responsibility_id = r.id) AS written,
-  (SELECT COALESCE(SUM(v.amount_cents), 0) FROM write_off_reversals v WHERE v.responsibility_id = r.id) AS reversed`;
-
 function lineOf(r: Row): LineView {
   return {
     id: String(r.id),
@@ -67,8 +60,8 @@ function lineOf(r: Row): LineView {
     origin: r.origin as LineView['origin'],
     status: r.status as LineView['status'],
     amountCents: toCents(r.amount_cents),
-    paidCents: toCents(r.allocated) - toCents(r.reduced),
-    writtenOffCents: toCents(r.written) - toCents(r.reversed),
+    paidCents: toCents(r.paid_cents),
+    writtenOffCents: toCents(r.written_off_cents),
     remittanceId: str(r.remittance_id),
     reasonCode: str(r.reason_code),
     createdAt: String(r.created_at),
@@ -79,15 +72,13 @@ function lineOf(r: Row): LineView {
   };
 }
 
-const WRITE_OFF_COLUMNS = `w.*, (SELECT COALESCE(SUM(v.amount_cents), 0) FROM write_off_reversals v WHERE v.write_off_id = w.id) AS reversed`;
-
 function writeOffOf(r: Row): WriteOffView {
   return {
     id: String(r.id),
     patientId: String(r.patient_id),
     responsibilityId: String(r.responsibility_id),
     amountCents: toCents(r.amount_cents),
-    activeCents: toCents(r.amount_cents) - toCents(r.reversed),
+    activeCents: toCents(r.active_cents),
     reason: r.reason as WriteOffView['reason'],
     customReason: str(r.custom_reason),
     note: str(r.note),
@@ -137,30 +128,33 @@ export function decodeCursor(cursor: string, length: number): string[] | null {
 
 /**
  * Reads committed ledger data for the API, always within one practice. Every method takes a batch of ids and answers
- * with a fixed number of statements, so a screen's query costs the same whatever the number of rows on it.
+ * with a fixed number of statements, so a screen's query costs the same whatever the number of rows on it. Amounts are
+ * the derived ones the ledger writer stores beside the facts: nothing here recomputes money.
  */
 export class LedgerReader {
   constructor(private readonly sql: SqlRunner) {}
 
-  private byIds(table: string, columns: string, alias: string, practiceId: string, ids: readonly string[], column = 'id'): Promise<Row[]> {
+  /** Rows by id, or by a parent's id (`column`); a parent's rows come in ledger order, sequence then id. */
+  private byIds(table: string, alias: string, practiceId: string, ids: readonly string[], column = 'id'): Promise<Row[]> {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.sql.query(`SELECT ${columns} FROM ${table} ${alias} WHERE ${alias}.practice_id = ? AND ${alias}.${column} IN (${placeholders(ids.length)})`, [
+    const order = column === 'id' ? '' : ` ORDER BY ${alias}.sequence, ${alias}.id`;
+    return this.sql.query(`SELECT ${alias}.* FROM ${table} ${alias} WHERE ${alias}.practice_id = ? AND ${alias}.${column} IN (${placeholders(ids.length)})${order}`, [
       practiceId,
       ...ids,
     ]);
   }
 
   async patients(practiceId: string, ids: readonly string[]): Promise<PatientView[]> {
-    return (await this.byIds('patients', 'p.*', 'p', practiceId, ids)).map(patientOf);
+    return (await this.byIds('patients', 'p', practiceId, ids)).map(patientOf);
   }
 
   async balances(practiceId: string, ids: readonly string[]): Promise<BalanceView[]> {
-    return (await this.byIds('patients', 'p.*', 'p', practiceId, ids)).map(balanceOf);
+    return (await this.byIds('patients', 'p', practiceId, ids)).map(balanceOf);
   }
 
   /** Balances that changed at or after `since`: what a subscriber may have missed during a delivery gap. */
   async balancesChangedSince(practiceId: string, since: string): Promise<BalanceView[]> {
-    const rows = await this.sql.query('SELECT p.* FROM patients p WHERE p.practice_id = ? AND p.balance_updated_at >= ? ORDER BY p.balance_updated_at', [practiceId, since]);
+    const rows = await this.sql.query('SELECT p.* FROM patients p WHERE p.practice_id = ? AND p.balance_updated_at >= ? ORDER BY p.balance_updated_at, p.id', [practiceId, since]);
     return rows.map(balanceOf);
   }
 
@@ -186,7 +180,7 @@ export class LedgerReader {
   }
 
   async charges(practiceId: string, ids: readonly string[]): Promise<ChargeView[]> {
-    return (await this.byIds('charges', 'c.*', 'c', practiceId, ids)).map(chargeOf);
+    return (await this.byIds('charges', 'c', practiceId, ids)).map(chargeOf);
   }
 
   /** A patient's charges, newest date of service first. */
@@ -205,69 +199,59 @@ export class LedgerReader {
   }
 
   async lines(practiceId: string, ids: readonly string[]): Promise<LineView[]> {
-    return (await this.byIds('responsibilities', LINE_COLUMNS, 'r', practiceId, ids)).map(lineOf);
+    return (await this.byIds('responsibilities', 'r', practiceId, ids)).map(lineOf);
   }
 
   async linesOfCharges(practiceId: string, chargeIds: readonly string[]): Promise<LineView[]> {
-    const rows = await this.byIds('responsibilities', LINE_COLUMNS, 'r', practiceId, chargeIds, 'charge_id');
-    return rows.sort((a, b) => Number(a.sequence) - Number(b.sequence)).map(lineOf);
+    return (await this.byIds('responsibilities', 'r', practiceId, chargeIds, 'charge_id')).map(lineOf);
   }
 
   async writeOffs(practiceId: string, ids: readonly string[]): Promise<WriteOffView[]> {
-    return (await this.byIds('write_offs', WRITE_OFF_COLUMNS, 'w', practiceId, ids)).map(writeOffOf);
+    return (await this.byIds('write_offs', 'w', practiceId, ids)).map(writeOffOf);
   }
 
   async writeOffsOfLines(practiceId: string, lineIds: readonly string[]): Promise<WriteOffView[]> {
-    const rows = await this.byIds('write_offs', WRITE_OFF_COLUMNS, 'w', practiceId, lineIds, 'responsibility_id');
-    return rows.sort((a, b) => Number(a.sequence) - Number(b.sequence)).map(writeOffOf);
+    return (await this.byIds('write_offs', 'w', practiceId, lineIds, 'responsibility_id')).map(writeOffOf);
   }
 
   /** The removals of each write-off, oldest first. */
   async removalsOfWriteOffs(practiceId: string, writeOffIds: readonly string[]): Promise<WriteOffRemovalView[]> {
-    const rows = await this.byIds('write_off_reversals', 'v.*', 'v', practiceId, writeOffIds, 'write_off_id');
-    return rows.sort((a, b) => Number(a.sequence) - Number(b.sequence)).map(removalOf);
+    return (await this.byIds('write_off_reversals', 'v', practiceId, writeOffIds, 'write_off_id')).map(removalOf);
   }
 
   async payments(practiceId: string, ids: readonly string[]): Promise<PaymentView[]> {
     if (ids.length === 0) return [];
     const [paymentRows, allocationRows] = await Promise.all([
-      this.byIds('payments', 'p.*, (SELECT COALESCE(SUM(f.returned_cents), 0) FROM refunds f WHERE f.payment_id = p.id) AS refunded', 'p', practiceId, ids),
+      this.byIds('payments', 'p', practiceId, ids),
+      // What each payment still has on each line, lines in the order the payment last reached them.
       this.sql.query(
-        `SELECT t.payment_id, t.responsibility_id, SUM(t.net) AS cents, MAX(t.position) AS position FROM (
-           SELECT a.payment_id, a.responsibility_id, a.sequence AS position,
-             a.amount_cents - (SELECT COALESCE(SUM(x.amount_cents), 0) FROM allocation_reductions x WHERE x.allocation_id = a.id) AS net
-           FROM allocations a WHERE a.practice_id = ? AND a.payment_id IN (${placeholders(ids.length)})
-         ) t GROUP BY t.payment_id, t.responsibility_id ORDER BY position`,
+        `SELECT a.payment_id, a.responsibility_id, SUM(a.remaining_cents) AS cents FROM allocations a
+         WHERE a.practice_id = ? AND a.payment_id IN (${placeholders(ids.length)})
+         GROUP BY a.payment_id, a.responsibility_id HAVING SUM(a.remaining_cents) <> 0
+         ORDER BY MAX(a.sequence), a.responsibility_id`,
         [practiceId, ...ids],
       ),
     ]);
     const allocations = new Map<string, AllocationView[]>();
     for (const r of allocationRows) {
-      const cents = toCents(r.cents);
-      if (cents === 0) continue;
       const list = allocations.get(String(r.payment_id)) ?? [];
-      list.push({ paymentId: String(r.payment_id), responsibilityId: String(r.responsibility_id), amountCents: cents });
+      list.push({ paymentId: String(r.payment_id), responsibilityId: String(r.responsibility_id), amountCents: toCents(r.cents) });
       allocations.set(String(r.payment_id), list);
     }
     return paymentRows.map((r) => {
-      const own = allocations.get(String(r.id)) ?? [];
-      const allocatedCents = own.reduce((sum, a) => sum + a.amountCents, 0);
-      const amountCents = toCents(r.amount_cents);
-      const refundedCents = toCents(r.refunded);
+      const amounts = { amountCents: toCents(r.amount_cents), allocatedCents: toCents(r.allocated_cents), refundedCents: toCents(r.refunded_cents) };
       return {
         id: String(r.id),
         patientId: String(r.patient_id),
-        amountCents,
-        refundedCents,
-        allocatedCents,
-        unallocatedCents: amountCents - allocatedCents - refundedCents,
+        ...amounts,
+        unallocatedCents: creditOf(amounts),
         method: r.method as PaymentView['method'],
         purpose: r.purpose as PaymentView['purpose'],
         chargeId: str(r.charge_id),
         receivedAt: String(r.received_at),
         createdAt: String(r.created_at),
         createdBy: String(r.created_by),
-        allocations: own,
+        allocations: allocations.get(String(r.id)) ?? [],
       };
     });
   }
@@ -317,12 +301,11 @@ export class LedgerReader {
   }
 
   async refunds(practiceId: string, ids: readonly string[]): Promise<RefundView[]> {
-    return (await this.byIds('refunds', 'f.*', 'f', practiceId, ids)).map(refundOf);
+    return (await this.byIds('refunds', 'f', practiceId, ids)).map(refundOf);
   }
 
   async refundsOfPayments(practiceId: string, paymentIds: readonly string[]): Promise<RefundView[]> {
-    const rows = await this.byIds('refunds', 'f.*', 'f', practiceId, paymentIds, 'payment_id');
-    return rows.sort((a, b) => Number(a.sequence) - Number(b.sequence)).map(refundOf);
+    return (await this.byIds('refunds', 'f', practiceId, paymentIds, 'payment_id')).map(refundOf);
   }
 }
 

@@ -1,10 +1,11 @@
 import { Entity, Index } from 'typeorm';
-import { CentsColumn, SequenceColumn, IdColumn, InstantColumn, PracticeColumn, RefColumn, TextColumn } from '../db/columns';
+import { CentsColumn, DerivedCentsColumn, SequenceColumn, IdColumn, InstantColumn, PracticeColumn, RefColumn, TextColumn } from '../db/columns';
 import type { ResponsibilityKind, ResponsibilityOrigin, ResponsibilityStatus } from '../ledger';
 
 /**
  * A PR line. Its amount never changes; cancelling is the one status change, recorded with who, when and why.
- * What is paid and written off is derived from allocation and write-off rows, never stored here.
+ * What is paid and written off is derived from allocation and write-off rows (docs/design.md §2.1); the ledger writer
+ * keeps it current here.
  */
 @Entity('responsibilities')
 @Index('responsibilities_charge', ['chargeId'])
@@ -19,6 +20,10 @@ export class ResponsibilityEntity {
   @TextColumn('origin', 16) origin: ResponsibilityOrigin;
   @TextColumn('status', 16) status: ResponsibilityStatus;
   @CentsColumn('amount_cents') amountCents: number;
+  /** Allocations net of their reductions. */
+  @DerivedCentsColumn('paid_cents') paidCents: number;
+  /** Write-offs net of their reversals. */
+  @DerivedCentsColumn('written_off_cents') writtenOffCents: number;
   /** The remittance that created a REMITTANCE line, and its claim adjustment reason code. */
   @RefColumn('remittance_id', { nullable: true }) remittanceId: string | null;
   @TextColumn('reason_code', 5, { nullable: true }) reasonCode: string | null;

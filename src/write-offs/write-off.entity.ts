@@ -1,8 +1,8 @@
 import { Entity, Index } from 'typeorm';
-import { CentsColumn, SequenceColumn, IdColumn, InstantColumn, PracticeColumn, RefColumn, TextColumn } from '../db/columns';
+import { CentsColumn, DerivedCentsColumn, SequenceColumn, IdColumn, InstantColumn, PracticeColumn, RefColumn, TextColumn } from '../db/columns';
 import type { WriteOffReason } from '../ledger';
 
-/** A decision not to collect part of a PR line. Never edited; undone only by reversal rows. */
+/** A decision not to collect part of a PR line. Its facts are never edited; undone only by reversal rows. */
 @Entity('write_offs')
 @Index('write_offs_responsibility', ['responsibilityId'])
 @Index('write_offs_patient', ['patientId'])
@@ -13,6 +13,8 @@ export class WriteOffEntity {
   @SequenceColumn() sequence: number;
   @RefColumn('responsibility_id') responsibilityId: string;
   @CentsColumn('amount_cents') amountCents: number;
+  /** Amount less its reversals. */
+  @DerivedCentsColumn('active_cents') activeCents: number;
   @TextColumn('reason', 32) reason: WriteOffReason;
   @TextColumn('custom_reason', 255, { nullable: true }) customReason: string | null;
   @TextColumn('note', 1000, { nullable: true }) note: string | null;

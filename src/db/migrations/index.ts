@@ -10,6 +10,8 @@ import { AuditInvestigation1796138446443 as PostgresAuditInvestigation } from '.
 import { AuditEventPatients1796138446444 as PostgresAuditEventPatients } from './postgres/1796138446444-AuditEventPatients';
 import { UniqueMrnPerPractice1796140509045 as SqliteUniqueMrnPerPractice } from './sqlite/1796140509045-UniqueMrnPerPractice';
 import { UniqueMrnPerPractice1796140509045 as PostgresUniqueMrnPerPractice } from './postgres/1796140509045-UniqueMrnPerPractice';
+import { StoredAmounts1796142795186 as SqliteStoredAmounts } from './sqlite/1796142795186-StoredAmounts';
+import { StoredAmounts1796142795186 as PostgresStoredAmounts } from './postgres/1796142795186-StoredAmounts';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -18,6 +20,6 @@ type MigrationClass = new () => MigrationInterface;
  * (`npm run migration:generate -- Name`); triggers are written by hand.
  */
 export const MIGRATIONS: Record<DatabaseKind, MigrationClass[]> = {
-  sqlite: [SqliteInitial, SqliteAppendOnly, SqliteAuditInvestigation, SqliteAuditEventPatients, SqliteUniqueMrnPerPractice],
-  postgres: [PostgresInitial, PostgresAppendOnly, PostgresAuditInvestigation, PostgresAuditEventPatients, PostgresUniqueMrnPerPractice],
+  sqlite: [SqliteInitial, SqliteAppendOnly, SqliteAuditInvestigation, SqliteAuditEventPatients, SqliteUniqueMrnPerPractice, SqliteStoredAmounts],
+  postgres: [PostgresInitial, PostgresAppendOnly, PostgresAuditInvestigation, PostgresAuditEventPatients, PostgresUniqueMrnPerPractice, PostgresStoredAmounts],
 };
