@@ -38,6 +38,13 @@ export interface Config {
     /** Subscriptions open at once on one WebSocket connection. */
     subscriptionsPerConnection: number;
   };
+  /** The write path (docs/operations.md §1). */
+  ledger: {
+    /** Patients whose ledger state is kept in memory (LEDGER_CACHE_PATIENTS); 0 rebuilds it for every mutation. */
+    cachePatients: number;
+    /** Compare every mutation's in-memory state with a rebuild from the rows, and refuse to commit on a difference (LEDGER_VERIFY). */
+    verify: boolean;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -48,6 +55,12 @@ export class ConfigError extends Error {}
  * subscription start rate (20/s for 5 s), so a full connection opens at once. Each costs about 29 KiB.
  */
 export const DEFAULT_SUBSCRIPTIONS_PER_CONNECTION = 100;
+
+/**
+ * Patients whose ledger state stays in memory unless LEDGER_CACHE_PATIENTS says otherwise: a busy practice's day of
+ * patients. A patient with 5,000 ledger rows takes about 1 MiB; most take a few KiB.
+ */
+export const DEFAULT_LEDGER_CACHE_PATIENTS = 1000;
 
 /** The longest token lifetime accepted unless AUTH_MAX_TOKEN_LIFETIME says otherwise. */
 export const DEFAULT_MAX_TOKEN_LIFETIME = '24h';
@@ -122,6 +135,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     connections: limit('MAX_CONNECTIONS_PER_CALLER', 20),
     subscriptionsPerConnection: limit('MAX_SUBSCRIPTIONS_PER_CONNECTION', DEFAULT_SUBSCRIPTIONS_PER_CONNECTION),
   };
+  const cachePatients = Number(env.LEDGER_CACHE_PATIENTS ?? DEFAULT_LEDGER_CACHE_PATIENTS);
+  if (!Number.isInteger(cachePatients) || cachePatients < 0) throw new ConfigError('LEDGER_CACHE_PATIENTS must be a whole number ≥ 0 (0 keeps no patient in memory)');
   const logLevel = (env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info')) as Config['logLevel'];
   return {
     port,
@@ -134,5 +149,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     seedDemo: env.SEED_DEMO ? env.SEED_DEMO === 'true' : !isProduction && nodeEnv !== 'test',
     logLevel,
     callerLimits,
+    ledger: { cachePatients, verify: ['1', 'true'].includes(env.LEDGER_VERIFY ?? '') },
   };
 }

@@ -37,7 +37,7 @@ export async function startServer(config: Config, options: { logger?: Logger; sc
     await db.close();
     throw error;
   });
-  const services = createServices(db, bus, logger);
+  const services = createServices(db, bus, config.ledger, logger);
   if (config.seedDemo) await seedDemoPractice(services, logger);
   const schema = options.schema ?? (await buildAppSchema());
   const verifier = new TokenVerifier(config.auth);

@@ -1,4 +1,5 @@
 import type { Database } from './db/database';
+import type { Config } from './config';
 import type { BalanceBus } from './balances/balance-event';
 import type { Logger } from './logger';
 import { AuditService } from './audit/audit.service';
@@ -14,9 +15,9 @@ import { RemittanceService } from './remittances/remittance.service';
 import { BalanceSubscriptions } from './balances/balance-subscriptions';
 
 /** The application's services, wired once per process. Resolvers reach the data only through these. */
-export function createServices(db: Database, bus: BalanceBus, logger?: Logger) {
+export function createServices(db: Database, bus: BalanceBus, ledger: Config['ledger'], logger?: Logger) {
   const audit = new AuditService(db, logger);
-  const mutations = new MoneyMutations(db, bus, audit);
+  const mutations = new MoneyMutations(db, bus, audit, ledger);
   const reader = new LedgerReader(db);
   return {
     db,

@@ -57,7 +57,7 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** The environment a test server runs with: its own data folder and database, the test secret, no demo data. */
+/** The environment a test server runs with: its own data folder and database, the test secret, no demo data, the ledger verifier on. */
 export function testServerEnv(dir: string, postgresUrl: string | null): NodeJS.ProcessEnv {
   return {
     NODE_ENV: 'test',
@@ -67,6 +67,8 @@ export function testServerEnv(dir: string, postgresUrl: string | null): NodeJS.P
     DATABASE_URL: postgresUrl ?? `sqlite:${path.join(dir, 'ledger.sqlite')}`,
     AUTH_JWT_SECRET: TEST_SECRET,
     SEED_DEMO: 'false',
+    // Every test mutation is checked against a rebuild of the patient's ledger from its rows (docs/operations.md §1).
+    LEDGER_VERIFY: '1',
   };
 }
 

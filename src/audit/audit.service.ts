@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { Database, Transaction } from '../db/database';
 import type { Actor } from '../auth/actor';
 import { describeError, type Logger } from '../logger';
-import { AuditEventEntity, AuditEventPatientEntity } from './audit-event.entity';
+import { insertRows } from '../db/sql';
 import { BatchBuffer } from './audit-buffer';
 import type { Page } from '../read-model/ledger-reader';
 
@@ -18,8 +18,6 @@ export const READ_AUDIT_CAPACITY = 50_000;
 /** A failed flush is retried after 250 ms, 500 ms, 1 s, … and at most every 10 s while the database stays down. */
 const READ_AUDIT_RETRY_BASE_MS = 250;
 const READ_AUDIT_RETRY_MAX_MS = 10_000;
-/** Rows per INSERT statement, well under SQLite's (32,766) and PostgreSQL's (65,535) bound parameters. */
-const ROWS_PER_INSERT = 500;
 
 export interface AuditEventView {
   id: string;
@@ -63,10 +61,10 @@ export interface AuditCaller {
   clientRequestId?: string | null;
 }
 
-/** One event and the rows that index it by patient. */
+/** One event (an audit_events row) and the audit_event_patients rows that index it by patient. */
 interface AuditRecord {
-  event: AuditEventEntity;
-  patients: AuditEventPatientEntity[];
+  event: { id: string; practice_id: string; occurred_at: string; patient_id: string | null } & Record<string, unknown>;
+  patients: Record<string, unknown>[];
 }
 
 /**
@@ -75,12 +73,6 @@ interface AuditRecord {
  */
 function storable(value: string, maxLength: number): string {
   return value.replace(/\u0000/g, '\uFFFD').slice(0, maxLength);
-}
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const result: T[][] = [];
-  for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size));
-  return result;
 }
 
 /**
@@ -180,25 +172,23 @@ export class AuditService {
   }
 
   private build(caller: AuditCaller, entry: AuditEntry): AuditRecord {
-    const event = Object.assign(new AuditEventEntity(), {
+    const event = {
       id: crypto.randomUUID(),
-      practiceId: storable(caller.actor.practiceId, 64),
-      occurredAt: new Date().toISOString(),
+      practice_id: storable(caller.actor.practiceId, 64),
+      occurred_at: new Date().toISOString(),
       operation: storable(entry.operation, 64),
       outcome: entry.outcome,
       code: entry.code ? storable(entry.code, 64) : null,
-      patientId: entry.patientId ? storable(entry.patientId, 36) : null,
+      patient_id: entry.patientId ? storable(entry.patientId, 36) : null,
       // JSON escapes NUL, so the document itself is always storable text.
-      entityIds: JSON.stringify([...new Set(entry.entityIds ?? [])]),
-      actorId: storable(caller.actor.userId, 255),
-      actorRole: storable(caller.actor.role, 32),
-      requestId: storable(caller.requestId, 64),
-      clientRequestId: caller.clientRequestId ? storable(caller.clientRequestId, 64) : null,
-    });
-    const patientIds = new Set([...(event.patientId ? [event.patientId] : []), ...(entry.patientIds ?? []).map((p) => storable(p, 36))]);
-    const patients = [...patientIds].map((patientId) =>
-      Object.assign(new AuditEventPatientEntity(), { eventId: event.id, patientId, practiceId: event.practiceId, occurredAt: event.occurredAt }),
-    );
+      entity_ids: JSON.stringify([...new Set(entry.entityIds ?? [])]),
+      actor_id: storable(caller.actor.userId, 255),
+      actor_role: storable(caller.actor.role, 32),
+      request_id: storable(caller.requestId, 64),
+      client_request_id: caller.clientRequestId ? storable(caller.clientRequestId, 64) : null,
+    };
+    const patientIds = new Set([...(event.patient_id ? [event.patient_id] : []), ...(entry.patientIds ?? []).map((p) => storable(p, 36))]);
+    const patients = [...patientIds].map((patientId) => ({ event_id: event.id, patient_id: patientId, practice_id: event.practice_id, occurred_at: event.occurred_at }));
     return { event, patients };
   }
 
@@ -207,15 +197,7 @@ export class AuditService {
    * lost with the connection), so batches `skipExisting` rows rather than failing every retry on their primary keys.
    */
   private async insert(tx: Transaction, records: AuditRecord[], { skipExisting }: { skipExisting: boolean }): Promise<void> {
-    const tables: [typeof AuditEventEntity | typeof AuditEventPatientEntity, object[]][] = [
-      [AuditEventEntity, records.map((r) => r.event)],
-      [AuditEventPatientEntity, records.flatMap((r) => r.patients)],
-    ];
-    for (const [target, rows] of tables) {
-      for (const chunk of chunks(rows, ROWS_PER_INSERT)) {
-        const statement = tx.manager.createQueryBuilder().insert().into(target).values(chunk);
-        await (skipExisting ? statement.orIgnore() : statement).execute();
-      }
-    }
+    await insertRows(tx, 'audit_events', records.map((r) => r.event), { skipExisting });
+    await insertRows(tx, 'audit_event_patients', records.flatMap((r) => r.patients), { skipExisting });
   }
 }

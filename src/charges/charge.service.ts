@@ -1,8 +1,6 @@
 import type { AuditCaller } from '../audit/audit.service';
 import { MoneyMutations, MoneyOutcome } from '../ledger-store/money-mutations';
 import { patientOwning } from '../ledger-store/locate';
-import { ResponsibilityEntity } from '../responsibilities/responsibility.entity';
-import { ChargeEntity } from './charge.entity';
 import { ResponsibilityKind, checkCalendarDate, checkLinesPerCharge, checkNewCharge, cleanOptionalText, cleanText, isRefusal, refusal, RefusalCode } from '../ledger';
 
 export interface CreateChargeCommand {
@@ -33,7 +31,7 @@ export class ChargeService {
       inputRefusal: checkLinesPerCharge(input.responsibilities.length, ['input', 'responsibilities']),
       idempotencyKey,
       locate: (sql) => patientOwning(sql, 'patients', input.patientId, caller.actor.practiceId, ['input', 'patientId']),
-      apply: async (_ledger, write) => {
+      apply: (write) => {
         const serviceDate = checkCalendarDate(input.serviceDate, 'date of service', ['input', 'serviceDate']);
         if (isRefusal(serviceDate)) return serviceDate;
         const procedureCode = cleanText(input.procedureCode, { label: 'procedure code', field: ['input', 'procedureCode'], max: 32 });
@@ -45,19 +43,9 @@ export class ChargeService {
         if (isRefusal(description)) return description;
         const problem = checkNewCharge(input.billedCents, input.responsibilities.map((r) => r.amountCents));
         if (problem) return problem;
-        const charge = { ...write.authored(), serviceDate, procedureCode: procedureCode.toUpperCase(), description, billedCents: input.billedCents };
-        await write.insert(ChargeEntity, charge);
-        for (const line of input.responsibilities) {
-          await write.insert(ResponsibilityEntity, {
-            ...write.authored(),
-            chargeId: charge.id,
-            kind: line.kind,
-            origin: 'STAFF',
-            status: 'ACTIVE',
-            amountCents: line.amountCents,
-          });
-        }
-        return { chargeId: charge.id };
+        const chargeId = write.addCharge({ serviceDate, procedureCode: procedureCode.toUpperCase(), description, billedCents: input.billedCents });
+        for (const line of input.responsibilities) write.addLine({ chargeId, kind: line.kind, origin: 'STAFF', amountCents: line.amountCents });
+        return { chargeId };
       },
     });
   }

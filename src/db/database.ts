@@ -1,4 +1,6 @@
-import { DataSource, EntityManager, MigrationExecutor, QueryFailedError, QueryRunner } from 'typeorm';
+import { DataSource, MigrationExecutor, QueryFailedError, QueryRunner } from 'typeorm';
+import { GroupCommit, UnitHooks, runAll } from './group-commit';
+import { KeyedQueue } from './keyed-queue';
 import type { Config } from '../config';
 import { dataSourceOptions, DatabaseKind } from './data-source';
 import { pendingSchemaChanges } from './schema-diff';
@@ -8,11 +10,24 @@ export interface SqlRunner {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
-/** What a unit of work gets: the transaction's own manager, never the global one. */
+/** What a unit of work gets: its own statements on the transaction's connection, and hooks on how it ends. */
 export interface Transaction extends SqlRunner {
-  readonly manager: EntityManager;
-  /** Takes the patient's row lock (PostgreSQL `FOR UPDATE`); on SQLite the single writer already holds every lock. */
-  lockPatient(practiceId: string, patientId: string): Promise<boolean>;
+  readonly kind: DatabaseKind;
+  /** How many statements this unit has run: the write path is held to a budget (docs/operations.md §6). */
+  readonly statements: number;
+  /** Runs `fn` once this unit's work is durable, before its caller is answered; never when it is undone. */
+  afterCommit(fn: () => void): void;
+  /** Runs `fn` when this unit's work is undone: its savepoint or its transaction rolled back, or the commit failed. */
+  afterRollback(fn: () => void): void;
+}
+
+export interface TransactionOptions {
+  /**
+   * Units with the same key run one at a time, in arrival order, before they take a connection (PostgreSQL): a burst
+   * on one patient waits here instead of holding pooled connections on its row lock. SQLite runs one unit at a time
+   * anyway, in arrival order.
+   */
+  serializeOn?: string;
 }
 
 export class DatabaseUnavailableError extends Error {
@@ -83,24 +98,34 @@ function toPositional(kind: DatabaseKind, sql: string): string {
 }
 
 /**
- * The one place transactions are opened (docs/design.md §7).
+ * The one place transactions are opened (docs/operations.md §1).
  *
- * SQLite through TypeORM runs every statement of the process on one connection, so two requests' transactions would
- * interleave on it. Here all SQLite transactions take turns on the writer connection (a FIFO queue), and reads go to a
- * second, read-only connection that in WAL mode sees only committed data. Nothing ever shares a transaction, sees
- * another's uncommitted rows, or loses its writes to another's rollback.
+ * SQLite has one writer connection. Every unit of work goes through a group commit on it: units that arrive while a
+ * transaction is open run together in the next one, each in its own savepoint, and share its COMMIT (one fsync).
+ * Reads go to a second, read-only connection that in WAL mode sees only committed data. Nothing ever sees another
+ * unit's uncommitted rows from outside the writer, or loses its writes to another unit's failure.
  *
  * PostgreSQL runs transactions side by side on a pool; money mutations lock the patient row, and the rare
  * serialization failure, deadlock or unique-key race is retried a bounded number of times.
  */
 export class Database implements SqlRunner {
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly turns = new KeyedQueue();
+  private readonly groupCommit: GroupCommit | null;
 
   private constructor(
     readonly kind: DatabaseKind,
     private readonly writer: DataSource,
     private readonly reader: DataSource,
-  ) {}
+    private readonly writerConnection: QueryRunner | null,
+  ) {
+    this.groupCommit =
+      writerConnection &&
+      new GroupCommit(
+        (sql) => writerConnection.query(sql),
+        (error) => new DatabaseUnavailableError(error),
+        reportCallbackError,
+      );
+  }
 
   static async connect(database: Config['database'], options: { migrate: boolean }): Promise<Database> {
     const writer = new DataSource(dataSourceOptions(database, 'writer'));
@@ -117,21 +142,22 @@ export class Database implements SqlRunner {
       if (options.migrate) await runMigrations(writer, database.kind);
       else if (await writer.showMigrations()) throw new Error('The database has pending migrations: run `npm run migrate` first.');
       let reader = writer;
-      if (database.kind === 'sqlite' && database.path !== ':memory:') {
-        reader = new DataSource(dataSourceOptions(database, 'reader'));
-        await reader.initialize();
-        await reader.query('PRAGMA query_only = 1');
+      let writerConnection: QueryRunner | null = null;
+      if (database.kind === 'sqlite') {
+        // TypeORM's SQLite driver has one connection; this runner is how the group commit talks to it.
+        writerConnection = writer.createQueryRunner();
+        await writerConnection.connect();
+        if (database.path !== ':memory:') {
+          reader = new DataSource(dataSourceOptions(database, 'reader'));
+          await reader.initialize();
+          await reader.query('PRAGMA query_only = 1');
+        }
       }
-      return new Database(database.kind, writer, reader);
+      return new Database(database.kind, writer, reader, writerConnection);
     } catch (error) {
       await writer.destroy().catch(() => undefined);
       throw error;
     }
-  }
-
-  /** Committed data, outside any transaction. */
-  get reads(): EntityManager {
-    return this.reader.manager;
   }
 
   query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -161,22 +187,43 @@ export class Database implements SqlRunner {
     return this.writer.showMigrations();
   }
 
-  /** Runs `work` in one transaction: commit when it resolves, roll back when it throws. */
-  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-    if (this.kind === 'sqlite') return this.exclusive(() => this.runOnce(work));
-    return this.withRetries(work);
+  /** Transactions committed by the SQLite group commit and the units they held (null on PostgreSQL). */
+  get groupCommitStats(): GroupCommit['stats'] | null {
+    return this.groupCommit?.stats ?? null;
+  }
+
+  /**
+   * Runs `work` as one unit: its effects are committed when it resolves (its caller answered only once they are
+   * durable), undone when it throws. On SQLite it shares its transaction with the units around it (group commit).
+   */
+  transaction<T>(work: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const connection = this.writerConnection;
+    if (this.groupCommit && connection) return this.groupCommit.submit((hooks) => work(this.unitOn((sql, params) => connection.query(sql, params), hooks)));
+    return options.serializeOn ? this.turns.run(options.serializeOn, () => this.withRetries(work)) : this.withRetries(work);
   }
 
   async close(): Promise<void> {
-    await this.queue.catch(() => undefined);
+    await this.groupCommit?.idle();
     if (this.reader !== this.writer && this.reader.isInitialized) await this.reader.destroy();
     if (this.writer.isInitialized) await this.writer.destroy();
   }
 
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
+  /** The Transaction a unit sees: statements counted and converted for this database, and the unit's hooks. */
+  private unitOn(run: (sql: string, params: unknown[]) => Promise<unknown>, hooks: UnitHooks): Transaction {
+    const kind = this.kind;
+    let statements = 0;
+    return {
+      kind,
+      get statements() {
+        return statements;
+      },
+      query<T>(sql: string, params: unknown[] = []) {
+        statements += 1;
+        return run(toPositional(kind, sql), pgSafe(kind, params)) as Promise<T[]>;
+      },
+      afterCommit: hooks.afterCommit,
+      afterRollback: hooks.afterRollback,
+    };
   }
 
   private async withRetries<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
@@ -191,63 +238,34 @@ export class Database implements SqlRunner {
     }
   }
 
+  /** One PostgreSQL transaction on a pooled connection. */
   private async runOnce<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     const runner = this.writer.createQueryRunner();
     try {
       await runner.connect();
-      if (this.kind === 'sqlite') await beginImmediate(runner);
-      else await runner.startTransaction();
+      await runner.startTransaction();
     } catch (error) {
       await runner.release().catch(() => undefined);
       throw new DatabaseUnavailableError(error);
     }
-    const kind = this.kind;
-    const tx: Transaction = {
-      manager: runner.manager,
-      query: (sql, params = []) => runner.query(toPositional(kind, sql), pgSafe(kind, params)),
-      async lockPatient(practiceId, patientId) {
-        const lock = kind === 'postgres' ? ' FOR UPDATE' : '';
-        const rows = await runner.query(toPositional(kind, `SELECT id FROM patients WHERE id = ? AND practice_id = ?${lock}`), [patientId, practiceId]);
-        return rows.length === 1;
-      },
-    };
+    const commits: (() => void)[] = [];
+    const rollbacks: (() => void)[] = [];
+    const tx = this.unitOn((sql, params) => runner.query(sql, params), { afterCommit: (fn) => void commits.push(fn), afterRollback: (fn) => void rollbacks.push(fn) });
+    let result: T;
     try {
-      const result = await work(tx);
+      result = await work(tx);
       await runner.commitTransaction();
-      return result;
     } catch (error) {
+      runAll(rollbacks, reportCallbackError);
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       throw error;
     } finally {
-      if (kind === 'postgres') await runner.release();
+      await runner.release();
     }
+    runAll(commits, reportCallbackError);
+    return result;
   }
-}
-
-/**
- * Starts a SQLite transaction with `BEGIN IMMEDIATE` instead of TypeORM's deferred `BEGIN TRANSACTION`, keeping
- * TypeORM's own bookkeeping (depth, savepoints, events). A deferred transaction reads first and takes the write lock
- * only at its first write; if another connection to the file (a second instance or process) wrote in between, that
- * upgrade fails at once with SQLITE_BUSY, without waiting for busy_timeout (docs/operations.md §1).
- * IMMEDIATE takes the write lock up front and waits for it.
- */
-async function beginImmediate(runner: QueryRunner): Promise<void> {
-  const query = runner.query;
-  let rewritten = false;
-  runner.query = ((sql: string, ...rest: unknown[]) => {
-    if (sql === 'BEGIN TRANSACTION') {
-      rewritten = true;
-      sql = 'BEGIN IMMEDIATE TRANSACTION';
-    }
-    return query.call(runner, sql, ...(rest as []));
-  }) as QueryRunner['query'];
-  try {
-    await runner.startTransaction();
-  } finally {
-    runner.query = query;
-  }
-  if (!rewritten) {
-    await runner.rollbackTransaction();
-    throw new Error('TypeORM did not open the SQLite transaction with BEGIN TRANSACTION; BEGIN IMMEDIATE needs a new hook.');
-  }
+}/** A commit callback that throws is a bug, but must not fail a unit that is already durable. */
+function reportCallbackError(error: unknown): void {
+  process.emitWarning(`a commit callback failed: ${error instanceof Error ? error.message : String(error)}`);
 }

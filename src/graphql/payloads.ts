@@ -6,7 +6,9 @@ import { UserError, userErrors } from './common.types';
 
 /**
  * Turns a money mutation's outcome into its payload: on success the changed objects as they are now, read after
- * commit, and the patient's balance; on refusal empty objects and the userError.
+ * commit, and the balance the mutation left the patient with (its own version: mutations that committed with it or
+ * after it have later versions, and a client cache keeps the newest); a replay reads the balance as it is now. On
+ * refusal empty objects and the userError.
  */
 export async function moneyPayload<R extends MutationResult, P extends object>(
   ctx: RequestContext,
@@ -16,6 +18,6 @@ export async function moneyPayload<R extends MutationResult, P extends object>(
 ): Promise<P & { balance: BalanceView | null; userErrors: UserError[] }> {
   if (outcome.status === 'refused') return { ...empty, balance: null, userErrors: userErrors(outcome.refusal) };
   const loaders = refreshLoaders(ctx);
-  const [fields, balance] = await Promise.all([build(loaders, outcome.result), loaders.balance.load(outcome.patientId)]);
+  const [fields, balance] = await Promise.all([build(loaders, outcome.result), outcome.status === 'accepted' ? outcome.balance : loaders.balance.load(outcome.patientId)]);
   return { ...fields, balance, userErrors: [] };
 }

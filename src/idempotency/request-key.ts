@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { SqlRunner, Transaction } from '../db/database';
 import { Refusal, RefusalCode, cleanText, isRefusal, refusal } from '../ledger';
-import { IdempotencyKeyEntity } from './idempotency.entity';
+import { insertRows } from '../db/sql';
 
 /** The ids a payload is rebuilt from: for a replay, "the same objects, as they are now". */
 export type MutationResult = Record<string, string | null>;
@@ -71,14 +71,8 @@ export class RequestKey {
 
   /** Keeps the key with what the request did, in the transaction that did it. */
   async store(tx: Transaction, patientId: string, result: MutationResult, now: string): Promise<void> {
-    await tx.manager.insert(IdempotencyKeyEntity, {
-      practiceId: this.practiceId,
-      key: this.key,
-      operation: this.operation,
-      fingerprint: this.print,
-      patientId,
-      result: JSON.stringify(result),
-      createdAt: now,
-    });
+    await insertRows(tx, 'idempotency_keys', [
+      { practice_id: this.practiceId, key: this.key, operation: this.operation, fingerprint: this.print, patient_id: patientId, result: JSON.stringify(result), created_at: now },
+    ]);
   }
 }

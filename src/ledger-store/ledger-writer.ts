@@ -1,64 +1,241 @@
 import crypto from 'node:crypto';
 import type { Transaction } from '../db/database';
-import type { AllocationReductionCause } from '../ledger';
-import { AllocationEntity, AllocationReductionEntity } from '../payments/payment.entity';
-import type { LedgerAllocation } from './patient-ledger';
+import { insertRows, updateRows } from '../db/sql';
+import {
+  AllocationReductionCause,
+  BalanceTotals,
+  PatientLedger,
+  PaymentMethod,
+  PaymentPurpose,
+  RefundMethod,
+  ResponsibilityKind,
+  ResponsibilityOrigin,
+  WriteOffReason,
+  addCharge,
+  addLine,
+  addPayment,
+  addRefund,
+  addRemittance,
+  addWriteOff,
+  allocate,
+  allocatedCents,
+  cancelLine,
+  ledgerBalance,
+  reduceAllocation,
+  removeWriteOff,
+} from '../ledger';
+
+type Row = Record<string, unknown>;
+
+/** The ledger tables, in the order their rows are inserted: a row comes after the rows it names. */
+const TABLES = ['charges', 'remittances', 'responsibilities', 'payments', 'allocations', 'refunds', 'allocation_reductions', 'write_offs', 'write_off_reversals'] as const;
+type LedgerTable = (typeof TABLES)[number];
 
 /**
- * Writes ledger rows for one money mutation on one patient: every row gets the practice, the patient, the same
- * timestamp, and its place in the patient's ledger (`sequence`).
+ * Writes one money mutation on one patient. Every operation records a fact row and applies it to the patient's
+ * ledger state at once (docs/design.md §2, through the functions of src/ledger/ledger-state.ts), so the rules that
+ * follow in the same mutation see it, and the after-state never has to be read back. `flush` then writes the new rows
+ * (one INSERT per table), the derived amounts of the rows that changed (one UPDATE per table), and the patient's
+ * version and totals: a write-off is one INSERT and two UPDATEs.
+ *
+ * Every row gets the practice, the patient, the same timestamp, and its place in the patient's ledger (`sequence`).
  */
 export class LedgerWriter {
   private ordinal = 0;
+  private readonly inserted = new Map<LedgerTable, Row[]>();
+  /** Rows whose stored derived amounts change, by table: refreshed from the state at flush. */
+  private readonly changed = { lines: new Set<string>(), payments: new Set<string>(), allocations: new Set<string>(), writeOffs: new Set<string>() };
+  private readonly cancellations = new Map<string, string>();
+  /** True once the state was changed: if the unit fails after that, the state no longer matches the database. */
+  dirty = false;
 
   constructor(
-    readonly tx: Transaction,
+    private readonly tx: Transaction,
+    /** The patient's state; every operation updates it in place. */
+    readonly ledger: PatientLedger,
     readonly practiceId: string,
-    readonly patientId: string,
     readonly actorId: string,
     readonly now: string,
     /** The version this mutation gives the patient. */
     readonly version: number,
   ) {}
 
-  newId(): string {
-    return crypto.randomUUID();
+  get patientId(): string {
+    return this.ledger.patientId;
   }
 
-  /** Fields every ledger row carries; `sequence` orders the rows of this mutation after every earlier one. */
-  base(): { id: string; practiceId: string; patientId: string; createdAt: string; sequence: number } {
-    return { id: this.newId(), practiceId: this.practiceId, patientId: this.patientId, createdAt: this.now, sequence: this.version * 100_000 + this.ordinal++ };
-  }
-
-  /** Same as `base`, for rows that also record who made them. */
-  authored(): ReturnType<LedgerWriter['base']> & { createdBy: string } {
-    return { ...this.base(), createdBy: this.actorId };
-  }
-
-  async insert<T extends object>(entity: new () => T, row: Partial<T>): Promise<void> {
-    await this.tx.manager.insert(entity, row as never);
-  }
-
-  async allocate(paymentId: string, responsibilityId: string, cents: number, source: AllocationEntity['source']): Promise<string> {
-    const row = { ...this.base(), paymentId, responsibilityId, amountCents: cents, source };
-    await this.insert(AllocationEntity, row);
+  addCharge(charge: { serviceDate: string; procedureCode: string; description: string | null; billedCents: number }): string {
+    const row = this.record('charges', { service_date: charge.serviceDate, procedure_code: charge.procedureCode, description: charge.description, billed_cents: charge.billedCents }, true);
+    addCharge(this.ledger, { id: row.id, billedCents: charge.billedCents });
     return row.id;
   }
 
-  async reduce(
-    allocation: Pick<LedgerAllocation, 'id' | 'paymentId' | 'responsibilityId'>,
-    cents: number,
-    cause: AllocationReductionCause,
-    refundId: string | null = null,
-  ): Promise<void> {
-    await this.insert(AllocationReductionEntity, {
-      ...this.base(),
-      allocationId: allocation.id,
-      paymentId: allocation.paymentId,
-      responsibilityId: allocation.responsibilityId,
-      amountCents: cents,
-      cause,
-      refundId,
-    });
+  addRemittance(remittance: { chargeId: string; externalId: string; adjustments: string }): string {
+    const row = this.record('remittances', { charge_id: remittance.chargeId, external_id: remittance.externalId, adjustments: remittance.adjustments }, true);
+    addRemittance(this.ledger, remittance.chargeId, remittance.externalId);
+    return row.id;
   }
+
+  addLine(line: { chargeId: string; kind: ResponsibilityKind; origin: ResponsibilityOrigin; amountCents: number; remittanceId?: string | null; reasonCode?: string | null }): string {
+    const row = this.record(
+      'responsibilities',
+      {
+        charge_id: line.chargeId,
+        kind: line.kind,
+        origin: line.origin,
+        status: 'ACTIVE',
+        amount_cents: line.amountCents,
+        remittance_id: line.remittanceId ?? null,
+        reason_code: line.reasonCode ?? null,
+        cancelled_at: null,
+        cancelled_by: null,
+        cancel_reason: null,
+      },
+      true,
+    );
+    addLine(this.ledger, { id: row.id, chargeId: line.chargeId, kind: line.kind, origin: line.origin, amountCents: line.amountCents, sequence: row.sequence });
+    this.changed.lines.add(row.id);
+    return row.id;
+  }
+
+  cancelLine(lineId: string, reason: string): void {
+    cancelLine(this.ledger, lineId);
+    this.cancellations.set(lineId, reason);
+    this.changed.lines.add(lineId);
+  }
+
+  addPayment(payment: { amountCents: number; method: PaymentMethod; purpose: PaymentPurpose; chargeId: string | null; receivedAt: string }): string {
+    const row = this.record(
+      'payments',
+      { amount_cents: payment.amountCents, method: payment.method, purpose: payment.purpose, charge_id: payment.chargeId, received_at: payment.receivedAt, batch_id: null },
+      true,
+    );
+    addPayment(this.ledger, { id: row.id, amountCents: payment.amountCents, method: payment.method });
+    this.changed.payments.add(row.id);
+    return row.id;
+  }
+
+  allocate(paymentId: string, lineId: string, cents: number, source: 'PAYMENT' | 'REMITTANCE_MOVE'): string {
+    const row = this.record('allocations', { payment_id: paymentId, responsibility_id: lineId, amount_cents: cents, source }, false);
+    allocate(this.ledger, { id: row.id, paymentId, responsibilityId: lineId, amountCents: cents, sequence: row.sequence });
+    this.changed.allocations.add(row.id);
+    this.changed.payments.add(paymentId);
+    this.changed.lines.add(lineId);
+    return row.id;
+  }
+
+  reduce(allocationId: string, cents: number, cause: AllocationReductionCause, refundId: string | null = null): void {
+    const allocation = this.ledger.allocations.get(allocationId);
+    if (!allocation) throw new Error(`no allocation ${allocationId} on this patient`);
+    this.record(
+      'allocation_reductions',
+      { allocation_id: allocationId, payment_id: allocation.paymentId, responsibility_id: allocation.responsibilityId, amount_cents: cents, cause, refund_id: refundId },
+      false,
+    );
+    reduceAllocation(this.ledger, allocationId, cents);
+    this.changed.allocations.add(allocationId);
+    this.changed.payments.add(allocation.paymentId);
+    this.changed.lines.add(allocation.responsibilityId);
+  }
+
+  addRefund(refund: { paymentId: string; amountCents: number; returnedCents: number; method: RefundMethod; reason: string }): string {
+    const row = this.record(
+      'refunds',
+      { payment_id: refund.paymentId, amount_cents: refund.amountCents, returned_cents: refund.returnedCents, method: refund.method, reason: refund.reason },
+      true,
+    );
+    addRefund(this.ledger, refund.paymentId, refund.returnedCents);
+    this.changed.payments.add(refund.paymentId);
+    return row.id;
+  }
+
+  addWriteOff(writeOff: { lineId: string; amountCents: number; reason: WriteOffReason; customReason: string | null; note: string | null }): string {
+    const row = this.record(
+      'write_offs',
+      { responsibility_id: writeOff.lineId, amount_cents: writeOff.amountCents, reason: writeOff.reason, custom_reason: writeOff.customReason, note: writeOff.note, batch_id: null },
+      true,
+    );
+    addWriteOff(this.ledger, { id: row.id, responsibilityId: writeOff.lineId, amountCents: writeOff.amountCents });
+    this.changed.writeOffs.add(row.id);
+    this.changed.lines.add(writeOff.lineId);
+    return row.id;
+  }
+
+  /** Removes `cents` of a write-off (the line owes them again): a removal row. */
+  removeWriteOff(writeOffId: string, cents: number, reason: string): void {
+    const writeOff = this.ledger.writeOffs.get(writeOffId);
+    if (!writeOff) throw new Error(`no write-off ${writeOffId} on this patient`);
+    this.record('write_off_reversals', { write_off_id: writeOffId, responsibility_id: writeOff.responsibilityId, amount_cents: cents, reason }, true);
+    removeWriteOff(this.ledger, writeOffId, cents);
+    this.changed.writeOffs.add(writeOffId);
+    this.changed.lines.add(writeOff.responsibilityId);
+  }
+
+  /** Writes what the operations recorded, and the patient's new version and totals; returns those totals. */
+  async flush(): Promise<BalanceTotals> {
+    this.fillDerivedAmounts();
+    for (const table of TABLES) await insertRows(this.tx, table, this.inserted.get(table) ?? []);
+    const scope = { practice_id: this.practiceId };
+    const { lines, payments, allocations, writeOffs } = this.ledger;
+    const existing = (ids: Set<string>, table: LedgerTable) => {
+      const fresh = new Set((this.inserted.get(table) ?? []).map((row) => row.id));
+      return [...ids].filter((id) => !fresh.has(id));
+    };
+    const cancelled = existing(this.changed.lines, 'responsibilities').filter((id) => this.cancellations.has(id));
+    await updateRows(
+      this.tx,
+      'responsibilities',
+      cancelled.map((id) => ({ id, status: 'CANCELLED', cancelled_at: this.now, cancelled_by: this.actorId, cancel_reason: this.cancellations.get(id)!, ...lineAmounts(lines.get(id)!) })),
+      scope,
+    );
+    const otherLines = existing(this.changed.lines, 'responsibilities').filter((id) => !this.cancellations.has(id));
+    await updateRows(this.tx, 'responsibilities', otherLines.map((id) => ({ id, ...lineAmounts(lines.get(id)!) })), scope);
+    await updateRows(this.tx, 'payments', existing(this.changed.payments, 'payments').map((id) => ({ id, ...paymentAmounts(payments.get(id)!) })), scope);
+    await updateRows(this.tx, 'allocations', existing(this.changed.allocations, 'allocations').map((id) => ({ id, remaining_cents: allocations.get(id)!.remainingCents })), scope);
+    await updateRows(this.tx, 'write_offs', existing(this.changed.writeOffs, 'write_offs').map((id) => ({ id, active_cents: writeOffs.get(id)!.activeCents })), scope);
+
+    this.ledger.version = this.version;
+    const totals = ledgerBalance(this.ledger);
+    await this.tx.query(
+      `UPDATE patients SET version = ?, responsibility_cents = ?, paid_cents = ?, written_off_cents = ?, outstanding_cents = ?,
+         credit_cents = ?, balance_updated_at = ? WHERE id = ? AND practice_id = ?`,
+      [this.version, totals.responsibilityCents, totals.paidCents, totals.writtenOffCents, totals.outstandingCents, totals.creditCents, this.now, this.patientId, this.practiceId],
+    );
+    return totals;
+  }
+
+  /** Records a fact row with the fields every ledger row carries, and with its author when `authored`. */
+  private record(table: LedgerTable, fields: Row, authored: boolean): { id: string; sequence: number } {
+    this.dirty = true;
+    const row: Row & { id: string; sequence: number } = {
+      id: crypto.randomUUID(),
+      practice_id: this.practiceId,
+      patient_id: this.patientId,
+      sequence: this.version * 100_000 + this.ordinal++,
+      created_at: this.now,
+      ...(authored ? { created_by: this.actorId } : {}),
+      ...fields,
+    };
+    const rows = this.inserted.get(table) ?? [];
+    rows.push(row);
+    this.inserted.set(table, rows);
+    return row;
+  }
+
+  /** New rows are inserted with their derived amounts as the state has them once the whole mutation is applied. */
+  private fillDerivedAmounts(): void {
+    const { lines, payments, allocations, writeOffs } = this.ledger;
+    for (const row of this.inserted.get('responsibilities') ?? []) Object.assign(row, lineAmounts(lines.get(row.id as string)!));
+    for (const row of this.inserted.get('payments') ?? []) Object.assign(row, paymentAmounts(payments.get(row.id as string)!));
+    for (const row of this.inserted.get('allocations') ?? []) row.remaining_cents = allocations.get(row.id as string)!.remainingCents;
+    for (const row of this.inserted.get('write_offs') ?? []) row.active_cents = writeOffs.get(row.id as string)!.activeCents;
+  }
+}
+
+function lineAmounts(line: { paidCents: number; writtenOffCents: number }): Row {
+  return { paid_cents: line.paidCents, written_off_cents: line.writtenOffCents };
+}
+
+function paymentAmounts(payment: Parameters<typeof allocatedCents>[0]): Row {
+  return { allocated_cents: allocatedCents(payment), refunded_cents: payment.refundedCents };
 }

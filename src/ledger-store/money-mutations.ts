@@ -1,11 +1,12 @@
 import type { Database, SqlRunner, Transaction } from '../db/database';
-import { KeyedQueue } from '../db/keyed-queue';
 import type { AuditCaller, AuditService } from '../audit/audit.service';
 import type { BalanceBus, BalanceEvent } from '../balances/balance-event';
 import { MutationResult, RequestKey } from '../idempotency/request-key';
-import { Refusal, isRefusal, notFound } from '../ledger';
+import { Refusal, isRefusal, ledgerViolations, notFound } from '../ledger';
+import { LedgerCache } from './ledger-cache';
 import { LedgerWriter } from './ledger-writer';
-import { PatientLedger, ledgerBalance, ledgerViolations, loadPatientLedger } from './patient-ledger';
+import { loadPatientLedger, lockPatient, publishAfterCommit, verifyLedger } from './patient-ledger';
+import { recordUnitStatements } from './unit-statistics';
 
 export type { MutationResult };
 
@@ -22,13 +23,27 @@ export interface MoneyCommand<R extends MutationResult> {
   inputRefusal?: Refusal | null;
   /** Finds the patient the command touches, in the caller's practice, or refuses. Rows never change patient. */
   locate(sql: SqlRunner): Promise<string | Refusal>;
-  /** Applies the rules to the locked patient's ledger and writes rows; a refusal rolls everything back. */
-  apply(ledger: PatientLedger, write: LedgerWriter): Promise<R | Refusal>;
+  /**
+   * Applies the rules to the locked patient's ledger (`write.ledger`) and records the new facts through `write`,
+   * which applies each to that state at once. A refusal undoes everything.
+   */
+  apply(write: LedgerWriter): R | Refusal;
 }
 
+/** The balance a mutation left the patient with: its own version, whatever commits after it. */
+export type CommittedBalance = Omit<BalanceEvent, 'practiceId'>;
+
 export type MoneyOutcome<R extends MutationResult> =
-  | { status: 'accepted' | 'replayed'; patientId: string; result: R }
+  | { status: 'accepted'; patientId: string; result: R; balance: CommittedBalance }
+  | { status: 'replayed'; patientId: string; result: R }
   | { status: 'refused'; refusal: Refusal };
+
+export interface MoneyMutationOptions {
+  /** How many patients' ledger states are kept in memory (LEDGER_CACHE_PATIENTS); 0 rebuilds every time. */
+  cachePatients: number;
+  /** Rebuild the ledger from its rows after every mutation and refuse to commit on any difference (LEDGER_VERIFY). */
+  verify: boolean;
+}
 
 /**
  * Thrown inside the transaction to roll it back, caught outside to answer with the refusal. Carries the patient when
@@ -46,21 +61,23 @@ class Refused extends Error {
 export class LedgerInvariantError extends Error {}
 
 /**
- * Runs every money mutation the same way (docs/design.md §2, §3): one transaction that locks the patient, rebuilds its ledger,
- * applies the rules, writes rows, checks the invariants on the result, raises the patient's version by one, stores the
- * idempotency key and the audit event; then, only after commit, publishes the new balance.
- *
- * Mutations of one patient first wait their turn in this process (no connection held), then take the patient's row
- * lock, which orders them against other instances. A burst on one patient therefore never drains the connection pool.
+ * Runs every money mutation the same way (docs/design.md §2, §3; docs/operations.md §1): one unit of work that locks the
+ * patient and reads its version, takes the patient's ledger state (from memory when its version matches, else rebuilt
+ * from the rows), applies the rules and the new facts to it, checks the invariants on the result, writes the new rows,
+ * the changed amounts and the patient's totals and version, and stores the idempotency key and the audit event;
+ * then, only after commit, publishes the new balance.
  */
 export class MoneyMutations {
-  private readonly patientTurns = new KeyedQueue();
+  private readonly ledgers: LedgerCache;
 
   constructor(
     private readonly db: Database,
     private readonly bus: BalanceBus,
     private readonly audit: AuditService,
-  ) {}
+    private readonly options: MoneyMutationOptions,
+  ) {
+    this.ledgers = new LedgerCache(options.cachePatients);
+  }
 
   async run<R extends MutationResult>(caller: AuditCaller, command: MoneyCommand<R>): Promise<MoneyOutcome<R>> {
     if (command.inputRefusal) return this.refuse(caller, command, command.inputRefusal);
@@ -71,9 +88,7 @@ export class MoneyMutations {
       if (!outcome) {
         const patientId = await command.locate(this.db);
         if (isRefusal(patientId)) throw new Refused(patientId);
-        const committed = await this.patientTurns.run(patientId, () => this.db.transaction((tx) => this.commit(tx, caller, command, patientId, key)));
-        if (committed.event) this.bus.publish(committed.event);
-        outcome = committed.outcome;
+        outcome = await this.db.transaction((tx) => this.commit(tx, caller, command, patientId, key), { serializeOn: patientId });
       }
       if (outcome.status === 'replayed') {
         await this.audit.record(caller, { operation: command.operation, outcome: 'ACCEPTED', code: 'IDEMPOTENT_REPLAY', patientId: outcome.patientId, entityIds: idsOf(outcome.result) });
@@ -86,38 +101,51 @@ export class MoneyMutations {
     }
   }
 
-  /** The transaction of one money mutation on one patient; its balance event is returned to publish after commit. */
+  /** The unit of work of one money mutation on one patient. */
   private async commit<R extends MutationResult>(
     tx: Transaction,
     caller: AuditCaller,
     command: MoneyCommand<R>,
     patientId: string,
     key: RequestKey | null,
-  ): Promise<{ outcome: MoneyOutcome<R>; event?: BalanceEvent }> {
+  ): Promise<MoneyOutcome<R>> {
     const practiceId = caller.actor.practiceId;
-    if (!(await tx.lockPatient(practiceId, patientId))) throw new Refused(notFound('patient'));
+    const version = await lockPatient(tx, practiceId, patientId);
+    if (version === null) throw new Refused(notFound('patient'));
     // A request with the same key may have committed while this one waited for its turn.
     const raced = key ? await this.replay<R>(tx, key) : null;
-    if (raced) return { outcome: raced };
+    if (raced) return raced;
 
-    const before = await loadPatientLedger(tx, practiceId, patientId);
+    const ledger = this.ledgers.take(patientId, version) ?? (await loadPatientLedger(tx, practiceId, patientId, version));
     const now = new Date().toISOString();
-    const writer = new LedgerWriter(tx, practiceId, patientId, caller.actor.userId, now, before.version + 1);
-    const result = await command.apply(before, writer);
-    if (isRefusal(result)) throw new Refused(result, patientId);
-
-    const after = await loadPatientLedger(tx, practiceId, patientId);
-    const violations = ledgerViolations(after);
-    if (violations.length > 0) throw new LedgerInvariantError(`ledger invariant violated: ${violations.join(', ')}`);
-    const totals = ledgerBalance(after);
-    await tx.query(
-      `UPDATE patients SET version = ?, responsibility_cents = ?, paid_cents = ?, written_off_cents = ?, outstanding_cents = ?,
-         credit_cents = ?, balance_updated_at = ? WHERE id = ? AND practice_id = ?`,
-      [writer.version, totals.responsibilityCents, totals.paidCents, totals.writtenOffCents, totals.outstandingCents, totals.creditCents, now, patientId, practiceId],
-    );
-    await key?.store(tx, patientId, result, now);
-    await this.audit.recordIn(tx, caller, { operation: command.operation, outcome: 'ACCEPTED', patientId, entityIds: idsOf(result) });
-    return { outcome: { status: 'accepted', patientId, result }, event: { practiceId, patientId, version: writer.version, updatedAt: now, ...totals } };
+    const write = new LedgerWriter(tx, ledger, practiceId, caller.actor.userId, now, version + 1);
+    let result: R;
+    let balance: CommittedBalance;
+    try {
+      const applied = command.apply(write);
+      if (isRefusal(applied)) throw new Refused(applied, patientId);
+      result = applied;
+      const violations = ledgerViolations(ledger);
+      if (violations.length > 0) throw new LedgerInvariantError(`ledger invariant violated: ${violations.join(', ')}`);
+      const totals = await write.flush();
+      if (this.options.verify) {
+        const differences = await verifyLedger(tx, practiceId, ledger);
+        if (differences.length > 0) throw new LedgerInvariantError(`the incremental ledger differs from its rows: ${differences.slice(0, 5).join('; ')}`);
+      }
+      await key?.store(tx, patientId, result, now);
+      await this.audit.recordIn(tx, caller, { operation: command.operation, outcome: 'ACCEPTED', patientId, entityIds: idsOf(result) });
+      recordUnitStatements(command.operation, tx.statements);
+      balance = { patientId, version: ledger.version, updatedAt: now, ...totals };
+      publishAfterCommit(tx, this.bus, practiceId, ledger, now, totals);
+    } catch (error) {
+      // Untouched, the state is still the patient's at `version`; touched, it is dropped and rebuilt next time.
+      if (!write.dirty) this.ledgers.put(ledger);
+      throw error;
+    }
+    // Kept for the next mutation of this patient, even in this same transaction; gone if this unit is undone.
+    this.ledgers.put(ledger);
+    tx.afterRollback(() => this.ledgers.drop(patientId));
+    return { status: 'accepted', patientId, result, balance };
   }
 
   /** Audits the refusal; with the patient (and the rows the input names) when it was found, else without. */

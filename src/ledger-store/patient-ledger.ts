@@ -1,110 +1,155 @@
-import { SqlRunner } from '../db/database';
+import type { SqlRunner, Transaction } from '../db/database';
+import type { BalanceBus, BalanceEvent } from '../balances/balance-event';
 import { toCents } from '../db/columns';
+import { insertRows } from '../db/sql';
 import {
-  AllocationState,
-  LineState,
-  PaymentState,
+  BalanceTotals,
+  PatientLedger,
+  allocatedCents,
+  ledgerDifferences,
+  PaymentMethod,
   ResponsibilityKind,
   ResponsibilityOrigin,
-  ResponsibilityStatus,
-  WriteOffState,
-  computeBalance,
-  BalanceTotals,
-  lineInvariantHolds,
-  paymentInvariantHolds,
+  addCharge,
+  addLine,
+  addPayment,
+  addRefund,
+  addRemittance,
+  addWriteOff,
+  allocate,
+  cancelLine,
+  emptyLedger,
+  reduceAllocation,
+  removeWriteOff,
 } from '../ledger';
 
-export type LedgerAllocation = AllocationState & { paymentId: string };
-export type LedgerPayment = Omit<PaymentState, 'allocations'> & {
-  allocations: LedgerAllocation[];
-  /** Its refunds so far: one payment holds at most MAX_REFUNDS_PER_PAYMENT. */
-  refundCount: number;
-};
-
-/** Everything the rules need about one patient's money, rebuilt from the ledger rows. */
-export interface PatientLedger {
-  patientId: string;
-  version: number;
-  lines: Map<string, LineState>;
-  payments: Map<string, LedgerPayment>;
-  writeOffs: Map<string, WriteOffState>;
-}
+/** Every read that decides where money goes lists rows in ledger order, the same on every database (docs/design.md §2.8). */
+const LEDGER_ORDER = 'ORDER BY sequence, id';
 
 /**
- * Reads a patient's ledger rows and folds them into the state the pure rules work on. Inside a money mutation this
- * runs after the patient's lock is taken, so it sees every committed change and no one else's pending ones.
+ * Rebuilds a patient's ledger from its fact rows: every stored fact applied to an empty state, in ledger order, by the
+ * same functions a mutation applies its new facts with. Inside a money mutation this runs after the patient's lock is
+ * taken, so it sees every committed change and no one else's pending ones. It is what a mutation starts from when the
+ * patient is not cached, and the verifier the cached state is compared with.
  */
-export async function loadPatientLedger(sql: SqlRunner, practiceId: string, patientId: string): Promise<PatientLedger> {
+export async function loadPatientLedger(sql: SqlRunner, practiceId: string, patientId: string, version: number): Promise<PatientLedger> {
   const scope = [patientId, practiceId];
-  const [patientRows, lineRows, allocationRows, reductionRows, paymentRows, refundRows, writeOffRows, reversalRows] = await Promise.all([
-    sql.query('SELECT version FROM patients WHERE id = ? AND practice_id = ?', scope),
-    sql.query('SELECT id, charge_id, kind, origin, status, amount_cents FROM responsibilities WHERE patient_id = ? AND practice_id = ?', scope),
-    sql.query('SELECT id, payment_id, responsibility_id, amount_cents, sequence FROM allocations WHERE patient_id = ? AND practice_id = ?', scope),
-    sql.query('SELECT allocation_id, SUM(amount_cents) AS cents FROM allocation_reductions WHERE patient_id = ? AND practice_id = ? GROUP BY allocation_id', scope),
-    sql.query('SELECT id, amount_cents FROM payments WHERE patient_id = ? AND practice_id = ?', scope),
-    sql.query('SELECT payment_id, SUM(returned_cents) AS cents, COUNT(*) AS refunds FROM refunds WHERE patient_id = ? AND practice_id = ? GROUP BY payment_id', scope),
-    sql.query('SELECT id, responsibility_id, amount_cents FROM write_offs WHERE patient_id = ? AND practice_id = ?', scope),
-    sql.query('SELECT write_off_id, SUM(amount_cents) AS cents FROM write_off_reversals WHERE patient_id = ? AND practice_id = ? GROUP BY write_off_id', scope),
+  const where = 'WHERE patient_id = ? AND practice_id = ?';
+  const [charges, remittances, lines, payments, allocations, reductions, refunds, writeOffs, removals] = await Promise.all([
+    sql.query(`SELECT id, billed_cents FROM charges ${where} ${LEDGER_ORDER}`, scope),
+    sql.query(`SELECT charge_id, external_id FROM remittances ${where} ${LEDGER_ORDER}`, scope),
+    sql.query(`SELECT id, charge_id, kind, origin, status, amount_cents, sequence FROM responsibilities ${where} ${LEDGER_ORDER}`, scope),
+    sql.query(`SELECT id, amount_cents, method FROM payments ${where} ${LEDGER_ORDER}`, scope),
+    sql.query(`SELECT id, payment_id, responsibility_id, amount_cents, sequence FROM allocations ${where} ${LEDGER_ORDER}`, scope),
+    sql.query(`SELECT allocation_id, amount_cents FROM allocation_reductions ${where} ${LEDGER_ORDER}`, scope),
+    sql.query(`SELECT payment_id, returned_cents FROM refunds ${where} ${LEDGER_ORDER}`, scope),
+    sql.query(`SELECT id, responsibility_id, amount_cents FROM write_offs ${where} ${LEDGER_ORDER}`, scope),
+    sql.query(`SELECT write_off_id, amount_cents FROM write_off_reversals ${where} ${LEDGER_ORDER}`, scope),
   ]);
-  if (patientRows.length !== 1) throw new Error('patient vanished while locked');
-
-  const lines = new Map<string, LineState>();
-  for (const r of lineRows) {
-    lines.set(String(r.id), {
+  const ledger = emptyLedger(patientId, version);
+  for (const r of charges) addCharge(ledger, { id: String(r.id), billedCents: toCents(r.billed_cents) });
+  for (const r of remittances) addRemittance(ledger, String(r.charge_id), String(r.external_id));
+  for (const r of lines) {
+    addLine(ledger, {
       id: String(r.id),
       chargeId: String(r.charge_id),
       kind: r.kind as ResponsibilityKind,
       origin: r.origin as ResponsibilityOrigin,
-      status: r.status as ResponsibilityStatus,
       amountCents: toCents(r.amount_cents),
-      paidCents: 0,
-      writtenOffCents: 0,
+      sequence: Number(r.sequence),
     });
   }
-  const reduced = new Map(reductionRows.map((r) => [String(r.allocation_id), toCents(r.cents)]));
-  const refunds = new Map(refundRows.map((r) => [String(r.payment_id), { cents: toCents(r.cents), count: Number(r.refunds) }]));
-  const payments = new Map<string, LedgerPayment>();
-  for (const r of paymentRows) {
-    const refunded = refunds.get(String(r.id));
-    payments.set(String(r.id), { id: String(r.id), amountCents: toCents(r.amount_cents), refundedCents: refunded?.cents ?? 0, refundCount: refunded?.count ?? 0, allocations: [] });
-  }
-  for (const r of allocationRows) {
-    const allocation: LedgerAllocation = {
+  for (const r of payments) addPayment(ledger, { id: String(r.id), amountCents: toCents(r.amount_cents), method: r.method as PaymentMethod });
+  for (const r of allocations) {
+    allocate(ledger, {
       id: String(r.id),
       paymentId: String(r.payment_id),
       responsibilityId: String(r.responsibility_id),
-      remainingCents: toCents(r.amount_cents) - (reduced.get(String(r.id)) ?? 0),
-      sequence: Number(r.sequence),
-    };
-    payments.get(allocation.paymentId)?.allocations.push(allocation);
-    const line = lines.get(allocation.responsibilityId);
-    if (line) line.paidCents += allocation.remainingCents;
-  }
-  const reversed = new Map(reversalRows.map((r) => [String(r.write_off_id), toCents(r.cents)]));
-  const writeOffs = new Map<string, WriteOffState>();
-  for (const r of writeOffRows) {
-    const writeOff = {
-      id: String(r.id),
-      responsibilityId: String(r.responsibility_id),
       amountCents: toCents(r.amount_cents),
-      activeCents: toCents(r.amount_cents) - (reversed.get(String(r.id)) ?? 0),
-    };
-    writeOffs.set(writeOff.id, writeOff);
-    const line = lines.get(writeOff.responsibilityId);
-    if (line) line.writtenOffCents += writeOff.activeCents;
+      sequence: Number(r.sequence),
+    });
   }
-  return { patientId, version: Number(patientRows[0].version), lines, payments, writeOffs };
+  for (const r of reductions) reduceAllocation(ledger, String(r.allocation_id), toCents(r.amount_cents));
+  for (const r of refunds) addRefund(ledger, String(r.payment_id), toCents(r.returned_cents));
+  for (const r of writeOffs) addWriteOff(ledger, { id: String(r.id), responsibilityId: String(r.responsibility_id), amountCents: toCents(r.amount_cents) });
+  for (const r of removals) removeWriteOff(ledger, String(r.write_off_id), toCents(r.amount_cents));
+  // A cancelled line holds nothing (§2.4): its status is applied once what was on it has been taken off.
+  for (const r of lines) if (r.status === 'CANCELLED') cancelLine(ledger, String(r.id));
+  return ledger;
 }
 
-export function ledgerBalance(ledger: PatientLedger): BalanceTotals {
-  return computeBalance([...ledger.lines.values()], [...ledger.payments.values()]);
+/**
+ * Takes the patient's row lock (PostgreSQL `FOR UPDATE`; on SQLite the one writer already holds every lock) and reads
+ * the version the patient's state must have; null when the patient is not in the practice.
+ */
+export async function lockPatient(tx: Transaction, practiceId: string, patientId: string): Promise<number | null> {
+  const lock = tx.kind === 'postgres' ? ' FOR UPDATE' : '';
+  const [row] = await tx.query('SELECT version FROM patients WHERE id = ? AND practice_id = ?' + lock, [patientId, practiceId]);
+  return row ? Number(row.version) : null;
 }
 
-/** The §2.1 and §2.2 invariants over the whole patient; a violation means a bug, and its transaction must not commit. */
-export function ledgerViolations(ledger: PatientLedger): string[] {
-  const problems: string[] = [];
-  for (const line of ledger.lines.values()) if (!lineInvariantHolds(line)) problems.push(`line ${line.id}`);
-  for (const payment of ledger.payments.values()) if (!paymentInvariantHolds(payment)) problems.push(`payment ${payment.id}`);
-  for (const writeOff of ledger.writeOffs.values()) if (writeOff.activeCents < 0) problems.push(`write-off ${writeOff.id}`);
-  return problems;
+/** The balance event of a patient's new state, published once its unit is committed (docs/design.md §2.6): never before. */
+export function publishAfterCommit(tx: Transaction, bus: BalanceBus, practiceId: string, ledger: Pick<PatientLedger, 'patientId' | 'version'>, updatedAt: string, totals: BalanceTotals): void {
+  const event: BalanceEvent = { practiceId, patientId: ledger.patientId, version: ledger.version, updatedAt, ...totals };
+  tx.afterCommit(() => bus.publish(event));
+}
+
+/**
+ * The verifier (LEDGER_VERIFY=1, and the tests): where the state a mutation computed in memory differs from the
+ * ledger rebuilt from its rows, or from the amounts stored beside the rows. Runs inside the mutation's unit, so it
+ * sees what the unit wrote.
+ */
+export async function verifyLedger(tx: Transaction, practiceId: string, ledger: PatientLedger): Promise<string[]> {
+  const rebuilt = await loadPatientLedger(tx, practiceId, ledger.patientId, ledger.version);
+  const differences = ledgerDifferences(rebuilt, ledger);
+  const scope = [ledger.patientId, practiceId];
+  const where = 'WHERE patient_id = ? AND practice_id = ?';
+  const [lines, payments, allocations, writeOffs] = await Promise.all([
+    tx.query(`SELECT id, paid_cents, written_off_cents FROM responsibilities ${where}`, scope),
+    tx.query(`SELECT id, allocated_cents, refunded_cents FROM payments ${where}`, scope),
+    tx.query(`SELECT id, remaining_cents FROM allocations ${where}`, scope),
+    tx.query(`SELECT id, active_cents FROM write_offs ${where}`, scope),
+  ]);
+  const stored = (what: string, rows: Record<string, unknown>[], expected: (id: string) => number[] | undefined, columns: string[]) => {
+    for (const row of rows) {
+      const want = expected(String(row.id));
+      const have = columns.map((column) => toCents(row[column]));
+      if (!want || want.join() !== have.join()) differences.push(`stored ${what} ${row.id}: ${have.join('/')} ≠ ${want?.join('/') ?? 'missing'}`);
+    }
+  };
+  stored('line', lines, (id) => rebuilt.lines.get(id) && [rebuilt.lines.get(id)!.paidCents, rebuilt.lines.get(id)!.writtenOffCents], ['paid_cents', 'written_off_cents']);
+  stored('payment', payments, (id) => rebuilt.payments.get(id) && [allocatedCents(rebuilt.payments.get(id)!), rebuilt.payments.get(id)!.refundedCents], ['allocated_cents', 'refunded_cents']);
+  stored('allocation', allocations, (id) => rebuilt.allocations.get(id) && [rebuilt.allocations.get(id)!.remainingCents], ['remaining_cents']);
+  stored('write-off', writeOffs, (id) => rebuilt.writeOffs.get(id) && [rebuilt.writeOffs.get(id)!.activeCents], ['active_cents']);
+  return differences;
+}
+
+/** A new patient's row: version 0, nothing owed (docs/design.md §2.6); the practice's dashboards learn of it after commit. */
+export async function insertPatient(
+  tx: Transaction,
+  bus: BalanceBus,
+  patient: { id: string; practiceId: string; firstName: string; lastName: string; dateOfBirth: string | null; mrn: string | null; createdBy: string },
+  now: string,
+): Promise<void> {
+  const totals: BalanceTotals = { responsibilityCents: 0, paidCents: 0, writtenOffCents: 0, outstandingCents: 0, creditCents: 0 };
+  await insertRows(tx, 'patients', [
+    {
+      id: patient.id,
+      practice_id: patient.practiceId,
+      first_name: patient.firstName,
+      last_name: patient.lastName,
+      date_of_birth: patient.dateOfBirth,
+      mrn: patient.mrn,
+      version: 0,
+      responsibility_cents: 0,
+      paid_cents: 0,
+      written_off_cents: 0,
+      outstanding_cents: 0,
+      credit_cents: 0,
+      balance_updated_at: now,
+      created_at: now,
+      created_by: patient.createdBy,
+    },
+  ]);
+  publishAfterCommit(tx, bus, patient.practiceId, { patientId: patient.id, version: 0 }, now, totals);
 }

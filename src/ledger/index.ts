@@ -14,3 +14,4 @@ export * from './refund';
 export * from './remittance';
 export * from './balance';
 export * from './dates';
+export * from './ledger-state';

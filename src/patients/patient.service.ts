@@ -3,7 +3,7 @@ import type { Database, SqlRunner } from '../db/database';
 import type { AuditCaller, AuditService } from '../audit/audit.service';
 import type { BalanceBus } from '../balances/balance-event';
 import { EarlierRequest, RequestKey } from '../idempotency/request-key';
-import { PatientEntity } from './patient.entity';
+import { insertPatient } from '../ledger-store/patient-ledger';
 import { Refusal, checkCalendarDate, cleanOptionalText, cleanText, isRefusal, refusal, RefusalCode } from '../ledger';
 
 export interface CreatePatientCommand {
@@ -48,20 +48,7 @@ export class PatientService {
     if (isRefusal(checked)) return this.refuse(caller, checked);
 
     const now = new Date().toISOString();
-    const patient: PatientEntity = Object.assign(new PatientEntity(), {
-      id: crypto.randomUUID(),
-      practiceId,
-      ...checked,
-      version: 0,
-      responsibilityCents: 0,
-      paidCents: 0,
-      writtenOffCents: 0,
-      outstandingCents: 0,
-      creditCents: 0,
-      balanceUpdatedAt: now,
-      createdAt: now,
-      createdBy: caller.actor.userId,
-    });
+    const patient = { id: crypto.randomUUID(), practiceId, ...checked, createdBy: caller.actor.userId };
     // On PostgreSQL a concurrent create with the same key or MRN may commit at any moment. Its patient and key commit
     // together, so looking for the key after the MRN finds a retry's first attempt whenever its MRN was seen; one that
     // commits later makes this insert a unique violation, and the Database retries the transaction, which then sees it.
@@ -71,25 +58,13 @@ export class PatientService {
       const raced = key && (await key.earlier<PatientResult>(tx));
       if (raced) return raced;
       if (taken) return duplicateMrn();
-      await tx.manager.insert(PatientEntity, patient);
+      await insertPatient(tx, this.bus, patient, now);
       await key?.store(tx, patient.id, { patientId: patient.id }, now);
       await this.audit.recordIn(tx, caller, { operation: OPERATION, outcome: 'ACCEPTED', patientId: patient.id, entityIds: [patient.id] });
       return null;
     });
     if (notCreated) return isRefusal(notCreated) ? this.refuse(caller, notCreated) : this.answerAgain(caller, notCreated);
 
-    // Dashboards of the practice learn of the new patient with its first (zero) balance.
-    this.bus.publish({
-      practiceId: patient.practiceId,
-      patientId: patient.id,
-      version: 0,
-      updatedAt: now,
-      responsibilityCents: 0,
-      paidCents: 0,
-      writtenOffCents: 0,
-      outstandingCents: 0,
-      creditCents: 0,
-    });
     return { patientId: patient.id };
   }
 
@@ -105,7 +80,7 @@ export class PatientService {
     return why;
   }
 
-  private check(input: Omit<CreatePatientCommand, 'idempotencyKey'>): Pick<PatientEntity, 'firstName' | 'lastName' | 'dateOfBirth' | 'mrn'> | Refusal {
+  private check(input: Omit<CreatePatientCommand, 'idempotencyKey'>): { firstName: string; lastName: string; dateOfBirth: string | null; mrn: string | null } | Refusal {
     const firstName = cleanText(input.firstName, { label: 'first name', field: ['input', 'firstName'] });
     if (isRefusal(firstName)) return firstName;
     const lastName = cleanText(input.lastName, { label: 'last name', field: ['input', 'lastName'] });

@@ -1,10 +1,7 @@
 import type { AuditCaller } from '../audit/audit.service';
 import { MoneyMutations, MoneyOutcome } from '../ledger-store/money-mutations';
 import { patientOwning } from '../ledger-store/locate';
-import { ResponsibilityEntity } from '../responsibilities/responsibility.entity';
-import { WriteOffReversalEntity } from '../write-offs/write-off.entity';
-import { RemittanceEntity } from './remittance.entity';
-import { Adjustment, RefusalCode, checkAdjustmentCount, cleanText, isRefusal, notFound, planRemittance, refusal } from '../ledger';
+import { Adjustment, RefusalCode, allAllocations, checkAdjustmentCount, cleanText, isRefusal, linesOfCharge, notFound, planRemittance, refusal } from '../ledger';
 
 export interface RecordRemittanceCommand {
   chargeId: string;
@@ -28,45 +25,34 @@ export class RemittanceService {
       inputRefusal: checkAdjustmentCount(input.adjustments.length),
       idempotencyKey,
       locate: (sql) => patientOwning(sql, 'charges', input.chargeId, caller.actor.practiceId, ['input', 'chargeId']),
-      apply: async (ledger, write) => {
+      apply: (write) => {
         const externalId = cleanText(input.remittanceId, { label: 'remittance id', field: ['input', 'remittanceId'] });
         if (isRefusal(externalId)) return externalId;
-        const [charge] = await write.tx.query('SELECT billed_cents FROM charges WHERE id = ? AND practice_id = ?', [input.chargeId, write.practiceId]);
+        const charge = write.ledger.charges.get(input.chargeId);
         if (!charge) return notFound('charge', ['input', 'chargeId']);
-        const duplicate = await write.tx.query('SELECT id FROM remittances WHERE charge_id = ? AND external_id = ?', [input.chargeId, externalId]);
-        if (duplicate.length > 0) {
+        if (charge.remittanceIds.has(externalId)) {
           return refusal(RefusalCode.DUPLICATE_REMITTANCE, `Remittance ${externalId} was already recorded for this charge.`, ['input', 'remittanceId']);
         }
-        const lines = [...ledger.lines.values()].filter((l) => l.chargeId === input.chargeId);
-        const allocations = [...ledger.payments.values()].flatMap((p) => p.allocations);
-        const plan = planRemittance({ billedCents: Number(charge.billed_cents), lines }, input.adjustments, allocations, [...ledger.writeOffs.values()]);
+        const plan = planRemittance(
+          { billedCents: charge.billedCents, lines: linesOfCharge(write.ledger, charge.id) },
+          input.adjustments,
+          allAllocations(write.ledger),
+          [...write.ledger.writeOffs.values()],
+        );
         if (isRefusal(plan)) return plan;
 
-        const remittance = { ...write.authored(), chargeId: input.chargeId, externalId, adjustments: JSON.stringify(plan.adjustments) };
-        await write.insert(RemittanceEntity, remittance);
-        const newLineIds: string[] = [];
-        for (const line of plan.newLines) {
-          const row = { ...write.authored(), chargeId: input.chargeId, kind: line.kind, origin: 'REMITTANCE' as const, status: 'ACTIVE' as const };
-          await write.insert(ResponsibilityEntity, { ...row, amountCents: line.amountCents, remittanceId: remittance.id, reasonCode: line.reasonCode });
-          newLineIds.push(row.id);
-        }
-        for (const reversal of plan.reversals) {
-          const writeOff = ledger.writeOffs.get(reversal.writeOffId)!;
-          await write.insert(WriteOffReversalEntity, { ...write.authored(), writeOffId: writeOff.id, responsibilityId: writeOff.responsibilityId, amountCents: reversal.cents, reason: SUPERSEDED });
-        }
-        const byId = new Map(allocations.map((a) => [a.id, a]));
-        for (const reduction of plan.reductions) await write.reduce(byId.get(reduction.allocationId)!, reduction.cents, 'SUPERSEDED');
-        for (const lineId of plan.supersededLineIds) {
-          await write.tx.query(
-            `UPDATE responsibilities SET status = 'CANCELLED', cancelled_at = ?, cancelled_by = ?, cancel_reason = ? WHERE id = ? AND practice_id = ?`,
-            [write.now, write.actorId, SUPERSEDED, lineId, write.practiceId],
-          );
-        }
+        const remittanceId = write.addRemittance({ chargeId: charge.id, externalId, adjustments: JSON.stringify(plan.adjustments) });
+        const newLineIds = plan.newLines.map((line) =>
+          write.addLine({ chargeId: charge.id, kind: line.kind, origin: 'REMITTANCE', amountCents: line.amountCents, remittanceId, reasonCode: line.reasonCode }),
+        );
+        for (const reversal of plan.reversals) write.removeWriteOff(reversal.writeOffId, reversal.cents, SUPERSEDED);
+        for (const reduction of plan.reductions) write.reduce(reduction.allocationId, reduction.cents, 'SUPERSEDED');
+        for (const lineId of plan.supersededLineIds) write.cancelLine(lineId, SUPERSEDED);
         for (const move of plan.moves) {
           const target = 'newLine' in move.target ? newLineIds[move.target.newLine] : move.target.responsibilityId;
-          await write.allocate(move.paymentId, target, move.cents, 'REMITTANCE_MOVE');
+          write.allocate(move.paymentId, target, move.cents, 'REMITTANCE_MOVE');
         }
-        return { chargeId: input.chargeId, remittanceRecordId: remittance.id };
+        return { chargeId: charge.id, remittanceRecordId: remittanceId };
       },
     });
   }

@@ -1,7 +1,7 @@
 import type { AuditCaller } from '../audit/audit.service';
 import { MoneyMutations, MoneyOutcome } from '../ledger-store/money-mutations';
 import { patientOwning } from '../ledger-store/locate';
-import { cleanText, isRefusal, notFound, planCancel } from '../ledger';
+import { allAllocations, cleanText, isRefusal, notFound, planCancel } from '../ledger';
 
 export interface CancelCommand {
   responsibilityId: string;
@@ -21,21 +21,16 @@ export class CancellationService {
       input,
       idempotencyKey,
       locate: (sql) => patientOwning(sql, 'responsibilities', input.responsibilityId, caller.actor.practiceId, ['input', 'responsibilityId']),
-      apply: async (ledger, write) => {
-        const line = ledger.lines.get(input.responsibilityId);
+      apply: (write) => {
+        const line = write.ledger.lines.get(input.responsibilityId);
         if (!line) return notFound('PR line', ['input', 'responsibilityId']);
-        const allocations = [...ledger.payments.values()].flatMap((p) => p.allocations);
-        const plan = planCancel(line, allocations);
+        const plan = planCancel(line, allAllocations(write.ledger));
         if (isRefusal(plan)) return plan;
         const reason = cleanText(input.reason, { label: 'reason', field: ['input', 'reason'] });
         if (isRefusal(reason)) return reason;
-        await write.tx.query(
-          `UPDATE responsibilities SET status = 'CANCELLED', cancelled_at = ?, cancelled_by = ?, cancel_reason = ?
-           WHERE id = ? AND practice_id = ? AND status = 'ACTIVE'`,
-          [write.now, write.actorId, reason, line.id, write.practiceId],
-        );
-        const byId = new Map(allocations.map((a) => [a.id, a]));
-        for (const release of plan.releases) await write.reduce(byId.get(release.allocationId)!, release.cents, 'CANCELLATION');
+        // Its payments are released first: a cancelled line holds nothing (§2.4).
+        for (const release of plan.releases) write.reduce(release.allocationId, release.cents, 'CANCELLATION');
+        write.cancelLine(line.id, reason);
         return { responsibilityId: line.id };
       },
     });

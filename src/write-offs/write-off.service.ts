@@ -1,7 +1,6 @@
 import type { AuditCaller } from '../audit/audit.service';
 import { MoneyMutations, MoneyOutcome } from '../ledger-store/money-mutations';
 import { patientOwning } from '../ledger-store/locate';
-import { WriteOffEntity, WriteOffReversalEntity } from './write-off.entity';
 import {
   MAX_NOTE_LENGTH,
   WriteOffReason,
@@ -12,6 +11,7 @@ import {
   notFound,
   planRemoval,
   planWriteOff,
+  writeOffCountOf,
 } from '../ledger';
 
 export interface WriteOffCommand {
@@ -42,19 +42,17 @@ export class WriteOffService {
       input,
       idempotencyKey,
       locate: (sql) => patientOwning(sql, 'responsibilities', input.responsibilityId, caller.actor.practiceId, ['input', 'responsibilityId']),
-      apply: async (ledger, write) => {
-        const line = ledger.lines.get(input.responsibilityId);
+      apply: (write) => {
+        const line = write.ledger.lines.get(input.responsibilityId);
         if (!line) return notFound('PR line', ['input', 'responsibilityId']);
-        const writeOffCount = [...ledger.writeOffs.values()].filter((w) => w.responsibilityId === line.id).length;
-        const amount = planWriteOff(line, writeOffCount, input.amountCents);
+        const amount = planWriteOff(line, writeOffCountOf(write.ledger, line.id), input.amountCents);
         if (isRefusal(amount)) return amount;
         const customReason = checkWriteOffReason(input.reason, input.customReason);
         if (isRefusal(customReason)) return customReason;
         const note = cleanOptionalText(input.note, { label: 'note', field: ['input', 'note'], max: MAX_NOTE_LENGTH, multiline: true });
         if (isRefusal(note)) return note;
-        const row = { ...write.authored(), responsibilityId: line.id, amountCents: amount, reason: input.reason, customReason, note, batchId: null };
-        await write.insert(WriteOffEntity, row);
-        return { writeOffId: row.id, responsibilityId: line.id };
+        const writeOffId = write.addWriteOff({ lineId: line.id, amountCents: amount, reason: input.reason, customReason, note });
+        return { writeOffId, responsibilityId: line.id };
       },
     });
   }
@@ -65,21 +63,14 @@ export class WriteOffService {
       input,
       idempotencyKey,
       locate: (sql) => patientOwning(sql, 'write_offs', input.writeOffId, caller.actor.practiceId, ['input', 'writeOffId']),
-      apply: async (ledger, write) => {
-        const writeOff = ledger.writeOffs.get(input.writeOffId);
+      apply: (write) => {
+        const writeOff = write.ledger.writeOffs.get(input.writeOffId);
         if (!writeOff) return notFound('write-off', ['input', 'writeOffId']);
-        const [removals] = await write.tx.query('SELECT COUNT(*) AS n FROM write_off_reversals WHERE write_off_id = ? AND practice_id = ?', [writeOff.id, write.practiceId]);
-        const amount = planRemoval(writeOff, Number(removals.n), input.amountCents);
+        const amount = planRemoval(writeOff, writeOff.removalCount, input.amountCents);
         if (isRefusal(amount)) return amount;
         const reason = cleanText(input.reason, { label: 'reason', field: ['input', 'reason'] });
         if (isRefusal(reason)) return reason;
-        await write.insert(WriteOffReversalEntity, {
-          ...write.authored(),
-          writeOffId: writeOff.id,
-          responsibilityId: writeOff.responsibilityId,
-          amountCents: amount,
-          reason,
-        });
+        write.removeWriteOff(writeOff.id, amount, reason);
         return { writeOffId: writeOff.id, responsibilityId: writeOff.responsibilityId };
       },
     });
