@@ -3,7 +3,6 @@ import path from 'node:path';
 import sqlite3 from 'sqlite3';
 import { DataSourceOptions, Logger } from 'typeorm';
 import type { Config } from '../config';
-import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
 export type DatabaseKind = Config['database']['kind'];
@@ -12,10 +11,16 @@ export type DatabaseKind = Config['database']['kind'];
 export const statementCount = { value: 0 };
 const countingLogger: Logger = { logQuery: () => void statementCount.value++, logQueryError() {}, logQuerySlow() {}, logSchemaBuild() {}, logMigration() {}, log() {} };
 
-/** TypeORM options for one connection to the configured database. `synchronize` is never on: migrations own the schema. */
-export function dataSourceOptions(database: Config['database'], role: 'writer' | 'reader' = 'writer'): DataSourceOptions {
+/** The entity classes TypeORM compares the tables with (src/entities.ts): only schema checks and tools need them. */
+export type EntityList = DataSourceOptions['entities'];
+
+/**
+ * TypeORM options for one connection to the configured database. `synchronize` is never on: migrations own the schema.
+ * `entities` are needed only to compare the tables with them (drift, migration generation).
+ */
+export function dataSourceOptions(database: Config['database'], role: 'writer' | 'reader' = 'writer', entities: EntityList = []): DataSourceOptions {
   const common = {
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS[database.kind],
     synchronize: false,
     logging: false,

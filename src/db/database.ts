@@ -2,7 +2,7 @@ import { DataSource, MigrationExecutor, QueryFailedError, QueryRunner } from 'ty
 import { GroupCommit, UnitHooks, runAll } from './group-commit';
 import { KeyedQueue } from './keyed-queue';
 import type { Config } from '../config';
-import { dataSourceOptions, DatabaseKind } from './data-source';
+import { dataSourceOptions, DatabaseKind, EntityList } from './data-source';
 import { pendingSchemaChanges } from './schema-diff';
 
 /** SQL with `?` placeholders, run on either database. */
@@ -127,8 +127,9 @@ export class Database implements SqlRunner {
       );
   }
 
-  static async connect(database: Config['database'], options: { migrate: boolean }): Promise<Database> {
-    const writer = new DataSource(dataSourceOptions(database, 'writer'));
+  /** `entities` (src/entities.ts) only for `schemaDrift`: nothing else here knows the tables' classes. */
+  static async connect(database: Config['database'], options: { migrate: boolean; entities?: EntityList }): Promise<Database> {
+    const writer = new DataSource(dataSourceOptions(database, 'writer', options.entities));
     try {
       await writer.initialize();
     } catch (error) {
@@ -180,6 +181,7 @@ export class Database implements SqlRunner {
 
   /** SQL that would bring the tables in line with the entities: empty when the migrations are complete. */
   async schemaDrift(): Promise<string[]> {
+    if (this.writer.entityMetadatas.length === 0) throw new Error('schemaDrift needs the entities: pass them to Database.connect');
     return (await pendingSchemaChanges(this.writer)).up;
   }
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { DataSource } from 'typeorm';
 import type { Config } from '../../src/config';
 import { dataSourceOptions } from '../../src/db/data-source';
+import { ENTITIES } from '../../src/entities';
 import { Database } from '../../src/db/database';
 import { MIGRATIONS } from '../../src/db/migrations';
 import { APPEND_ONLY_TABLES, DERIVED_COLUMNS } from '../../src/db/migrations/append-only';
@@ -20,7 +21,7 @@ test('on an empty database, after the migrations run, the entities need no furth
   const postgres = process.env.TEST_DB === 'postgres' ? await createScratchDatabase('ledger_migrations') : null;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-migrations-'));
   try {
-    const db = await Database.connect(postgres ? { kind: 'postgres', url: postgres.url } : { kind: 'sqlite', path: path.join(dir, 'fresh.sqlite') }, { migrate: true });
+    const db = await Database.connect(postgres ? { kind: 'postgres', url: postgres.url } : { kind: 'sqlite', path: path.join(dir, 'fresh.sqlite') }, { migrate: true, entities: ENTITIES });
     try {
       expect(await db.pendingMigrations()).toBe(false);
       expect(await db.schemaDrift()).toEqual([]);
@@ -101,12 +102,12 @@ describe('StoredAmounts: derived amounts beside the facts', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-stored-amounts-'));
     database = postgres ? { kind: 'postgres', url: postgres.url } : { kind: 'sqlite', path: path.join(dir, 'upgrade.sqlite') };
     const all = MIGRATIONS[database.kind];
-    const old = new DataSource({ ...dataSourceOptions(database), migrations: all.slice(0, all.findIndex((m) => m.name.startsWith('StoredAmounts'))) });
+    const old = new DataSource({ ...dataSourceOptions(database, 'writer', ENTITIES), migrations: all.slice(0, all.findIndex((m) => m.name.startsWith('StoredAmounts'))) });
     await old.initialize();
     await old.runMigrations({ transaction: 'each' });
     await writeOldLedger(old);
     await old.destroy();
-    current = new DataSource(dataSourceOptions(database));
+    current = new DataSource(dataSourceOptions(database, 'writer', ENTITIES));
     await current.initialize();
     await current.runMigrations({ transaction: 'each' });
   });

@@ -1,6 +1,6 @@
 /**
  * Development tool: writes a migration for each database holding what the entities add over the existing migrations.
- * Usage: node dist/src/db/generate-migration-cli.js <Name>   (needs a local PostgreSQL: PG_ADMIN_URL)
+ * Usage: node dist/src/generate-migration-cli.js <Name>   (needs a local PostgreSQL: PG_ADMIN_URL)
  */
 import 'reflect-metadata';
 import fs from 'node:fs';
@@ -8,8 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions, DatabaseKind } from './data-source';
-import { pendingSchemaChanges } from './schema-diff';
+import { dataSourceOptions, DatabaseKind } from './db/data-source';
+import { pendingSchemaChanges } from './db/schema-diff';
+import { ENTITIES } from './entities';
 
 const name = process.argv[2];
 if (!name || !/^[A-Z][A-Za-z0-9]+$/.test(name)) {
@@ -39,13 +40,13 @@ ${lines(down)}
 }
 
 async function generate(kind: DatabaseKind, options: Parameters<typeof dataSourceOptions>[0]): Promise<void> {
-  const dataSource = new DataSource(dataSourceOptions(options));
+  const dataSource = new DataSource(dataSourceOptions(options, 'writer', ENTITIES));
   await dataSource.initialize();
   try {
     await dataSource.runMigrations();
     const { up, down } = await pendingSchemaChanges(dataSource);
     if (up.length === 0) return console.log(`${kind}: entities and migrations agree; nothing to generate`);
-    const file = path.join(__dirname, '..', '..', '..', 'src', 'db', 'migrations', kind, `${timestamp}-${name}.ts`);
+    const file = path.join(__dirname, '..', '..', 'src', 'db', 'migrations', kind, `${timestamp}-${name}.ts`);
     fs.writeFileSync(file, render(kind, up, down.reverse()));
     console.log(`${kind}: wrote ${path.relative(process.cwd(), file)}; add it to src/db/migrations/index.ts`);
   } finally {

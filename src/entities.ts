@@ -1,0 +1,31 @@
+/**
+ * Every feature's entities: the tables the migrations build, as TypeORM sees them. Listed here at the top and handed
+ * to the database layer, which knows no feature (docs/design.md §7). Only the schema tools need them: the server's SQL
+ * names its tables itself.
+ */
+import { PracticeEntity } from './practices/practice.entity';
+import { PatientEntity } from './patients/patient.entity';
+import { ChargeEntity } from './charges/charge.entity';
+import { ResponsibilityEntity } from './responsibilities/responsibility.entity';
+import { RemittanceEntity } from './remittances/remittance.entity';
+import { AllocationEntity, AllocationReductionEntity, PaymentEntity, RefundEntity } from './payments/payment.entity';
+import { WriteOffEntity, WriteOffReversalEntity } from './write-offs/write-off.entity';
+import { IdempotencyKeyEntity } from './idempotency/idempotency.entity';
+import { AuditEventEntity, AuditEventPatientEntity } from './audit/audit-event.entity';
+
+export const ENTITIES = [
+  PracticeEntity,
+  PatientEntity,
+  ChargeEntity,
+  ResponsibilityEntity,
+  RemittanceEntity,
+  PaymentEntity,
+  AllocationEntity,
+  AllocationReductionEntity,
+  RefundEntity,
+  WriteOffEntity,
+  WriteOffReversalEntity,
+  IdempotencyKeyEntity,
+  AuditEventEntity,
+  AuditEventPatientEntity,
+];
