@@ -2,6 +2,11 @@
  * Concurrency over real HTTP (docs/design.md §2.1, §2.2, §2.6, §6): many requests at once against shared PR lines must
  * behave as if they ran one after another. Runs on SQLite (the writer queue) and, with TEST_DB=postgres, on
  * PostgreSQL (patient row locks and retries).
+ *
+ * The servers run with the ledger verifier (LEDGER_VERIFY=1, docs/operations.md §1): every mutation rebuilds the
+ * patient's ledger from its rows and refuses to commit, failing with an internal error, when the in-memory state it
+ * changed incrementally differs. So any internal error here fails the test, and one variant keeps only two patients'
+ * ledgers in memory (LEDGER_CACHE_PATIENTS=2) while the mix touches many, so ledgers are evicted and reloaded throughout.
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import {
@@ -26,9 +31,13 @@ let manager: Caller;
 let run: Run;
 let sql: Sql;
 
+/** The load here is deliberate (the per-caller limits are tested on their own), and every mutation is verified. */
+const VERIFIED = { ...NO_CALLER_LIMITS, LEDGER_VERIFY: '1' };
+
 beforeAll(async () => {
-  // The load here is deliberate: the per-caller mutation rate limit is not what these tests are about.
-  server = await startTestServer({ env: { ...NO_CALLER_LIMITS } });
+  server = await startTestServer({ env: VERIFIED });
+  // The verifier must really be on: without it an incremental-state bug would pass unseen.
+  expect(server.instances.map((i) => i.config.ledger?.verify)).toEqual(server.instances.map(() => true));
   manager = await server.caller('BILLING_MANAGER');
   run = (document, variables) => server.ok(manager, document, variables);
   sql = (text, params) => server.instances[0].services.db.query(text, params);
@@ -54,6 +63,7 @@ const EXPECTED_REFUSALS: Record<Kind, string[]> = {
 interface Sent {
   kind: Kind;
   patientId: string;
+  input: Record<string, unknown>;
   key: string | null;
   response: GraphQLResponse<Record<string, unknown>>;
   /** The id of the created (or, for removals and cancels, the changed) object when accepted. */
@@ -62,12 +72,19 @@ interface Sent {
   balance: BalanceFieldsFragment | null;
 }
 
-/** Every way a response can be wrong in shape: an error, a 5xx, objects with userErrors or none without. */
-function shapeProblems(sent: Sent, objectField: string): string[] {
+/**
+ * Every way a response can be wrong in shape: an error, a 5xx, objects with userErrors or none without. An internal
+ * error is named as such, with the input and what the server logged at error level: under LEDGER_VERIFY=1 it is most
+ * likely the verifier's "the incremental ledger differs from its rows".
+ */
+function shapeProblems(sent: Sent, objectField: string, logs: string[]): string[] {
   const { response } = sent;
   const p: string[] = [];
   if (response.status !== 200) p.push(`${sent.kind}: HTTP ${response.status}`);
-  if (response.errors?.length) p.push(`${sent.kind}: GraphQL errors ${JSON.stringify(response.errors)}`);
+  if (response.errors?.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR')) {
+    const logged = logs.filter((line) => line.includes('"level":"error"')).slice(-3);
+    p.push(`${sent.kind}: INTERNAL_SERVER_ERROR for input ${JSON.stringify(sent.input)}; the server logged: ${logged.join(' | ') || 'nothing at error level'}`);
+  } else if (response.errors?.length) p.push(`${sent.kind}: GraphQL errors ${JSON.stringify(response.errors)}`);
   const payload = response.data ? (Object.values(response.data)[0] as Record<string, unknown>) : null;
   if (!payload) return [...p, `${sent.kind}: no data`];
   const errors = payload.userErrors as unknown[];
@@ -141,7 +158,7 @@ test('40 concurrent $5 write-offs on one $100 line: exactly 20 accepted, the lin
 test('the same with two server instances on one database: no SQLITE_BUSY, still exactly 20', async () => {
   // Two writer connections to one SQLite file: a deferred BEGIN fails at once with SQLITE_BUSY when the other wrote
   // in between (docs/operations.md §1); the writer must open with BEGIN IMMEDIATE and wait its turn.
-  const pair = await startTestServer({ env: { ...NO_CALLER_LIMITS }, instances: 2 });
+  const pair = await startTestServer({ env: VERIFIED, instances: 2 });
   try {
     await fortyWriteOffs(pair, await pair.caller('BILLING_MANAGER'));
   } finally {
@@ -149,29 +166,35 @@ test('the same with two server instances on one database: no SQLITE_BUSY, still 
   }
 });
 
-test('a seeded random concurrent mix of payments, refunds, write-offs, removals and cancels keeps every invariant', async () => {
-  const rand = mulberry32(20261127);
+/**
+ * A seeded random mix of payments, refunds, write-offs, removals and cancels over `patients` patients, `concurrency`
+ * requests in flight, some sent twice at once under one idempotency key; then every answer, version and ledger is checked.
+ */
+async function randomMix(target: TestServer, caller: Caller, { seed, patients: PATIENTS, operations: OPERATIONS, concurrency: CONCURRENCY }: { seed: number; patients: number; operations: number; concurrency: number }) {
+  const rand = mulberry32(seed);
   const book = new VersionBook();
-  const PATIENTS = 3;
-  const OPERATIONS = 300;
-  const CONCURRENCY = 16;
+  const run: Run = (document, variables) => target.ok(caller, document, variables);
+  const sql: Sql = (text, params) => target.instances[0].services.db.query(text, params);
+  const version = async (patientId: string) => (await target.ok(caller, ConcBalanceDocument, { id: patientId })).patient!.balance.version;
 
   interface PatientState {
     id: string;
     chargeId: string;
     lines: string[];
     payments: string[];
+    /** Payments made by card: only those can go back to the original card (REFUND_METHOD_NOT_ALLOWED, docs/design.md §2.2). */
+    cardPayments: Set<string>;
     writeOffs: string[];
     accepted: number;
   }
   const patients: PatientState[] = [];
   for (let i = 0; i < PATIENTS; i++) {
-    const id = await newPatient(server, manager);
-    const staff = await newCharge(server, manager, id, [randomInt(rand, 5_000, 30_000), randomInt(rand, 5_000, 30_000), randomInt(rand, 5_000, 30_000)], 10_000_000);
-    const remit1 = await remittanceLine(server, manager, id, randomInt(rand, 5_000, 30_000));
-    const remit2 = await remittanceLine(server, manager, id, randomInt(rand, 5_000, 30_000));
+    const id = await newPatient(target, caller);
+    const staff = await newCharge(target, caller, id, [randomInt(rand, 5_000, 30_000), randomInt(rand, 5_000, 30_000), randomInt(rand, 5_000, 30_000)], 10_000_000);
+    const remit1 = await remittanceLine(target, caller, id, randomInt(rand, 5_000, 30_000));
+    const remit2 = await remittanceLine(target, caller, id, randomInt(rand, 5_000, 30_000));
     // createCharge, then createCharge + recordRemittance twice.
-    patients.push({ id, chargeId: staff.chargeId, lines: [...staff.lineIds, remit1.lineId, remit2.lineId], payments: [], writeOffs: [], accepted: 5 });
+    patients.push({ id, chargeId: staff.chargeId, lines: [...staff.lineIds, remit1.lineId, remit2.lineId], payments: [], cardPayments: new Set(), writeOffs: [], accepted: 5 });
   }
   for (const p of patients) expect(await version(p.id)).toBe(p.accepted);
 
@@ -250,12 +273,14 @@ test('a seeded random concurrent mix of payments, refunds, write-offs, removals 
         break;
       case 'creditRefund':
       case 'cashRefund': {
-        const method: RefundMethod = kind === 'creditRefund' ? 'ACCOUNT_CREDIT' : pick(() => d3, ['ORIGINAL_CARD', 'EXTERNAL_CASH_OR_CARD', 'EXTERNAL_CHECK'] as const);
+        const paymentId = at(p.payments, d0);
+        const cash = pick(() => d3, ['ORIGINAL_CARD', 'EXTERNAL_CASH_OR_CARD', 'EXTERNAL_CHECK'] as const);
+        const method: RefundMethod = kind === 'creditRefund' ? 'ACCOUNT_CREDIT' : cash === 'ORIGINAL_CARD' && !p.cardPayments.has(paymentId) ? 'EXTERNAL_CASH_OR_CARD' : cash;
         resolved = {
           kind,
           document: ConcRefundDocument,
           objectField: 'refund',
-          input: { paymentId: at(p.payments, d0), ...(d1 < 0.4 ? {} : { amountCents: cents(d2, 100, 3_000) }), method, reason: 'Overpaid', ...key },
+          input: { paymentId, ...(d1 < 0.4 ? {} : { amountCents: cents(d2, 100, 3_000) }), method, reason: 'Overpaid', ...key },
         };
         break;
       }
@@ -271,17 +296,18 @@ test('a seeded random concurrent mix of payments, refunds, write-offs, removals 
   let sentCount = 0;
   const send = async (op: Planned): Promise<void> => {
     const r = resolve(op);
-    const response = (await server.gql(manager, r.document, { input: r.input }, sentCount++)) as GraphQLResponse<Record<string, unknown>>;
+    const response = (await target.gql(caller, r.document, { input: r.input }, sentCount++)) as GraphQLResponse<Record<string, unknown>>;
     const payload = (response.data ? Object.values(response.data)[0] : null) as Record<string, any> | null;
     const accepted = !!payload && payload.userErrors?.length === 0 && !!payload[r.objectField];
     const id = accepted ? (r.kind === 'removal' ? payload!.writeOff.id : payload![r.objectField].id) : null;
-    const entry: Sent = { kind: r.kind, patientId: op.patient.id, key: op.key, response, id, codes: (payload?.userErrors ?? []).map((e: { code: string }) => e.code), balance: payload?.balance ?? null };
+    const entry: Sent = { kind: r.kind, patientId: op.patient.id, input: r.input, key: op.key, response, id, codes: (payload?.userErrors ?? []).map((e: { code: string }) => e.code), balance: payload?.balance ?? null };
     sent.push(entry);
     book.note(entry.balance, r.kind);
     if (!accepted) return;
     const p = op.patient;
     if (r.kind === 'payment' || r.kind === 'selfPay') {
       if (!p.payments.includes(id!)) p.payments.push(id!);
+      if (r.input.method === 'CARD') p.cardPayments.add(id!);
     }
     if (r.kind === 'writeOff' && !p.writeOffs.includes(id!)) p.writeOffs.push(id!);
   };
@@ -299,7 +325,7 @@ test('a seeded random concurrent mix of payments, refunds, write-offs, removals 
   const problems: string[] = [];
   for (const s of sent) {
     const objectField = { payment: 'payment', selfPay: 'payment', foreignPayment: 'payment', writeOff: 'writeOff', removal: 'writeOff', creditRefund: 'refund', cashRefund: 'refund', cancel: 'responsibility' }[s.kind];
-    problems.push(...shapeProblems(s, objectField));
+    problems.push(...shapeProblems(s, objectField, target.logs));
     for (const code of s.codes) if (!EXPECTED_REFUSALS[s.kind].includes(code)) problems.push(`${s.kind}: unexpected refusal ${code}`);
   }
   expect(problems).toEqual([]);
@@ -336,6 +362,20 @@ test('a seeded random concurrent mix of payments, refunds, write-offs, removals 
   expect(book.problems).toEqual([]);
   // eslint-disable-next-line no-console
   if (process.env.VERBOSE_E2E) console.log(`${tasks.length} requests in ${elapsed} ms`, counts);
+}
+
+test('a seeded random concurrent mix of payments, refunds, write-offs, removals and cancels keeps every invariant', async () => {
+  await randomMix(server, manager, { seed: 20261127, patients: 3, operations: 300, concurrency: 16 });
+});
+
+test('the same mix over 12 patients with only 2 ledgers kept in memory: evicted ledgers reload from the rows and still verify', async () => {
+  const small = await startTestServer({ env: { ...VERIFIED, LEDGER_CACHE_PATIENTS: '2' } });
+  try {
+    expect(small.instances.map((i) => i.config.ledger ?? null)).toEqual(small.instances.map(() => ({ verify: true, cachePatients: 2 })));
+    await randomMix(small, await small.caller('BILLING_MANAGER'), { seed: 20261128, patients: 12, operations: 360, concurrency: 24 });
+  } finally {
+    await small.stop();
+  }
 });
 
 test('isolation: readers during a burst never see a broken or torn balance, and a reader never sees a version go back', async () => {
