@@ -16,8 +16,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Client as PgClient } from 'pg';
 import { signToken } from '../src/auth/tokens';
 import type { Role } from '../src/auth/roles';
+import { MAX_LINES_PER_CHARGE, MAX_WRITE_OFFS_PER_LINE } from '../src/ledger/limits';
 
 export const BENCH_SECRET = 'bench-secret-that-is-long-enough-for-hs256-signing-0123456789';
 
@@ -81,10 +83,14 @@ export function printTable(title: string, headers: string[], rows: (string | num
   for (const note of notes) console.log(`  ${note}`);
 }
 
+/** "2 × <CPU model>": the core count and model a result was measured on. */
+export function cpus(): string {
+  return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}`;
+}
+
 export function header(title: string): void {
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(`# ${title}`);
-  console.log(`node ${process.version}, ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}`);
+  console.log(`node ${process.version}, ${cpus()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}`);
   console.log(`storage for temp files: ${describeStorage(os.tmpdir())}`);
   console.log(`pinning: ${pinningEnabled() ? 'servers on CPU 0, load generator and WebSocket clients on CPU 1 (taskset)' : 'off'}`);
   console.log(`method: 1 warm-up round, then the median of ${ROUNDS} rounds (spread min–max in brackets where shown)`);
@@ -449,8 +455,9 @@ export function tempDir(prefix: string): string {
 }
 
 /**
- * The environment a benchmark server runs with: production mode (introspection off, no demo seed), logs off, no
- * per-caller mutation rate limit (the benchmarks are one caller at full speed), SQL statements counted.
+ * The environment a benchmark server runs with: production mode (introspection off, no demo seed), logs off, none of
+ * the per-caller limits (mutations, queries, subscriptions per second, open connections: the benchmarks are one
+ * caller at full speed, with up to 1,000 sockets), SQL statements counted.
  */
 export function serverEnv(dir: string, database: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -463,6 +470,9 @@ export function serverEnv(dir: string, database: string, extra: Record<string, s
     SEED_DEMO: 'false',
     LOG_LEVEL: process.env.BENCH_SERVER_LOG ?? 'silent', // e.g. BENCH_SERVER_LOG=warn to see server errors
     MUTATION_RATE_LIMIT: '0',
+    QUERY_RATE_LIMIT: '0',
+    SUBSCRIPTION_RATE_LIMIT: '0',
+    MAX_CONNECTIONS_PER_CALLER: '0',
     DATABASE_COUNT_QUERIES: 'true',
     ...extra,
   };
@@ -516,10 +526,121 @@ export function writeOffProblem(res: HttpResult): string | null {
   return null;
 }
 
+/** One write-off that must be accepted (setup, not timed). */
+export async function writeOff(api: GraphQLHttp, responsibilityId: string, amountCents = 1): Promise<void> {
+  const problem = writeOffProblem(await api.post(writeOffBody(responsibilityId, amountCents)));
+  if (problem) throw new Error(`write-off refused: ${problem}`);
+}
+
+export const RECORD_PAYMENT = `mutation($input: RecordPaymentInput!) { recordPayment(input: $input) { payment { id } userErrors { code message } } }`;
+
+/** A card payment spread over lines, `amountCents` more than the allocations left as credit; must be accepted. */
+export async function recordPayment(api: GraphQLHttp, patientId: string, allocations: { responsibilityId: string; amountCents: number }[], creditCents = 0): Promise<void> {
+  const amountCents = allocations.reduce((sum, a) => sum + a.amountCents, creditCents);
+  const data = await api.ok<{ recordPayment: { payment: unknown; userErrors: unknown[] } }>(RECORD_PAYMENT, { input: { patientId, amountCents, method: 'CARD', allocations } });
+  if (!data.recordPayment.payment) throw new Error(`recordPayment refused: ${JSON.stringify(data.recordPayment.userErrors)}`);
+}
+
+/** Runs `fn` over `items`, `width` at a time. */
+export async function inBatches<T>(items: T[], width: number, fn: (item: T, index: number) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map((item, j) => fn(item, i + j)));
+}
+
+/** Cents on each line a write-off load runs on: room for MAX_WRITE_OFFS_PER_LINE write-offs of 1 cent, and more. */
+const WRITE_OFF_LINE_CENTS = 100_000;
+
+/** New lines on a patient with room for `writeOffs` 1-cent write-offs: charges of MAX_LINES_PER_CHARGE lines, as many as that takes. */
+export async function writeOffLines(api: GraphQLHttp, patientId: string, writeOffs: number): Promise<string[]> {
+  const lines: string[] = [];
+  for (let c = 0; c < Math.max(1, Math.ceil(writeOffs / (MAX_LINES_PER_CHARGE * MAX_WRITE_OFFS_PER_LINE))); c++) {
+    lines.push(...(await createCharge(api, patientId, Array(MAX_LINES_PER_CHARGE).fill(WRITE_OFF_LINE_CENTS))));
+  }
+  return lines;
+}
+
+/**
+ * 1-cent write-off request bodies over the PR lines of some patients: consecutive ones on different patients (line k
+ * of every patient, then line k+1, ...), and no line asked for more than the MAX_WRITE_OFFS_PER_LINE write-offs it
+ * can hold, so a long or fast run never turns into TOO_MANY_ITEMS refusals.
+ */
+export class WriteOffSupply {
+  private readonly bodies: Buffer[] = [];
+  private taken = 0;
+  readonly capacity: number;
+
+  /** `usedPerLine`: write-offs every line already holds. */
+  constructor(linesOfPatient: readonly string[][], usedPerLine = 0) {
+    const depth = Math.max(0, ...linesOfPatient.map((lines) => lines.length));
+    for (let k = 0; k < depth; k++) for (const lines of linesOfPatient) if (k < lines.length) this.bodies.push(writeOffBody(lines[k]));
+    this.capacity = this.bodies.length * Math.max(0, MAX_WRITE_OFFS_PER_LINE - usedPerLine);
+  }
+
+  /** `patients` new patients with room for `writeOffs` write-offs each (setup, 8 patients at a time). */
+  static async create(api: GraphQLHttp, options: { patients: number; writeOffs: number; name: string }): Promise<WriteOffSupply> {
+    const linesOfPatient: string[][] = [];
+    await inBatches(
+      Array.from({ length: options.patients }, (_, i) => i),
+      8,
+      async (i) => (linesOfPatient[i] = await writeOffLines(api, await createPatient(api, `${options.name}${i}`), options.writeOffs)),
+    );
+    return new WriteOffSupply(linesOfPatient);
+  }
+
+  get remaining(): number {
+    return this.capacity - this.taken;
+  }
+
+  /** What one of the `roundsLeft` rounds still to run may take, so that the last one gets as many as the first. */
+  share(roundsLeft: number): number {
+    return Math.floor(this.remaining / Math.max(1, roundsLeft));
+  }
+
+  take(): Buffer {
+    if (this.taken >= this.capacity) throw new Error(`all ${this.capacity} write-offs of this supply were used`);
+    return this.bodies[this.taken++ % this.bodies.length];
+  }
+}
+
+export interface WriteOffRound {
+  load: LoadResult;
+  /** CPU milliseconds the server process used per write-off. */
+  cpuPerOp: number;
+  /** SQL statements the server's TypeORM logger counted per write-off (DATABASE_COUNT_QUERIES). */
+  statementsPerOp: number;
+}
+
+/** One closed-loop round of write-offs from `supply` against a GraphQL server process, with its CPU and statements. */
+export async function writeOffRound(server: Child, api: GraphQLHttp, supply: WriteOffSupply, options: { concurrency: number; durationMs: number; roundsLeft: number }): Promise<WriteOffRound> {
+  await server.call('cpu');
+  const statementsBefore = await server.call<number>('statements');
+  const load = await closedLoop({
+    concurrency: options.concurrency,
+    durationMs: options.durationMs,
+    maxOps: supply.share(options.roundsLeft),
+    send: async () => writeOffProblem(await api.post(supply.take())),
+  });
+  const cpu = await server.call<number>('cpu');
+  const statements = (await server.call<number>('statements')) - statementsBefore;
+  const ops = Math.max(1, load.ok + load.failed);
+  return { load, cpuPerOp: cpu / ops, statementsPerOp: statements / ops };
+}
+
 // ----------------------------------------------------------------------------------------------------------- PostgreSQL
 
 export { PG_ADMIN_URL } from '../test/scratch-postgres';
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** The PostgreSQL version and the settings that decide what a commit costs, for the report. */
+export async function postgresSettings(url: string): Promise<string> {
+  const client = new PgClient({ connectionString: url });
+  await client.connect();
+  try {
+    const row = (await client.query(`SELECT current_setting('server_version') AS v, current_setting('fsync') AS f, current_setting('synchronous_commit') AS s`)).rows[0];
+    return `PostgreSQL ${row.v} (fsync=${row.f}, synchronous_commit=${row.s})`;
+  } finally {
+    await client.end();
+  }
+}
 
 /** Whether something accepts TCP connections at host:port within `timeoutMs`. */
 export function reachable(url: string, defaultPort: number, timeoutMs = 1500): Promise<boolean> {

@@ -16,7 +16,8 @@ import {
   Arrivals,
   Child,
   GraphQLHttp,
-  createCharge,
+  ROUNDS,
+  WriteOffSupply,
   createPatient,
   fmt,
   header,
@@ -31,13 +32,15 @@ import {
   startServerProcess,
   tempDir,
   token,
-  writeOffBody,
+  writeOffLines,
   writeOffProblem,
 } from './common';
 
 /** Write-offs per measured round at each N (the warm-up round sends half as many). */
 const SAMPLES: Record<number, number> = { 100: Number(process.env.BENCH_LIVE_SAMPLES ?? 80), 1000: Number(process.env.BENCH_LIVE_SAMPLES ?? 40) };
 const SIZES = [100, 1000];
+/** Write-offs before the first measured one, so it does not pay for lazy initialisation. */
+const WARM_UP = 20;
 type Delivered = { first: number; last: number };
 
 interface Percentiles {
@@ -81,14 +84,14 @@ main(async (cleanup) => {
   cleanup(() => api.close());
 
   const patientId = await createPatient(api, 'Live');
-  const [line] = await createCharge(api, patientId, [500_000_000]);
-  const body = writeOffBody(line);
+  // The warm-up below and every sample: the warm-up round takes half the samples of each size, then ROUNDS rounds.
+  const writeOffs = WARM_UP + SIZES.reduce((n, size) => n + Math.ceil(SAMPLES[size] / 2) + ROUNDS * SAMPLES[size], 0);
+  const supply = new WriteOffSupply([await writeOffLines(api, patientId, writeOffs)]);
   const published = new Arrivals<number>();
   server.child.on('published', (m) => m.patientId === patientId && published.set(Number(m.version), server.child.toLocal(Number(m.t))));
   await server.child.call('reportPublished', true);
-  // A few mutations so the first measured ones do not pay for lazy initialisation.
-  for (let i = 0; i < 20; i++) {
-    const problem = writeOffProblem(await api.post(body));
+  for (let i = 0; i < WARM_UP; i++) {
+    const problem = writeOffProblem(await api.post(supply.take()));
     if (problem) throw new Error(`write-off refused: ${problem}`);
   }
   published.clear();
@@ -98,7 +101,7 @@ main(async (cleanup) => {
   /** One write-off; when the last subscriber has it, its latency from request, commit and response. */
   const graphqlSample = async (delivered: Arrivals<Delivered>) => {
     const sent = performance.timeOrigin + performance.now();
-    const res = await api.post(body);
+    const res = await api.post(supply.take());
     const answered = performance.timeOrigin + performance.now();
     const problem = writeOffProblem(res);
     if (problem) throw new Error(`write-off refused: ${problem}`);

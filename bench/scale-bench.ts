@@ -9,22 +9,21 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client as PgClient } from 'pg';
 import {
   Arrivals,
   Child,
   GraphQLHttp,
-  LoadResult,
   PG_ADMIN_URL,
   REDIS_URL,
-  closedLoop,
-  createCharge,
+  ROUNDS,
+  WriteOffSupply,
   createPatient,
   fmt,
   header,
   main,
   median,
   percentile,
+  postgresSettings,
   printTable,
   ratio,
   reachable,
@@ -34,9 +33,11 @@ import {
   startServerProcess,
   tempDir,
   token,
-  writeOffBody,
+  writeOffLines,
   writeOffProblem,
+  writeOffRound,
 } from './common';
+import { MAX_LINES_PER_CHARGE, MAX_WRITE_OFFS_PER_LINE } from '../src/ledger/limits';
 import { createScratchDatabase } from '../test/scratch-postgres';
 
 const SUBSCRIBERS = 10;
@@ -64,7 +65,7 @@ async function subscribers(name: string, url: string, bearer: string, patientId:
 
 interface Path {
   api: GraphQLHttp;
-  body: Buffer;
+  supply: WriteOffSupply;
   published: Arrivals<number>;
   delivered: Arrivals<number>;
 }
@@ -72,26 +73,12 @@ interface Path {
 /** One write-off; latency to the last subscriber from the request and from the commit. */
 async function deliverySample(path: Path): Promise<{ request: number; commit: number }> {
   const sent = performance.timeOrigin + performance.now();
-  const res = await path.api.post(path.body);
+  const res = await path.api.post(path.supply.take());
   const problem = writeOffProblem(res);
   if (problem) throw new Error(`write-off refused: ${problem}`);
   const version = Number(JSON.parse(res.body).data.writeOff.balance.version);
   const [last, committed] = await Promise.all([path.delivered.wait(version), path.published.wait(version)]);
   return { request: last - sent, commit: last - committed };
-}
-
-/** Write-off request bodies for `patients` patients × 4 lines, consecutive ones on different patients. */
-async function writeOffBodies(api: GraphQLHttp, patients: number): Promise<Buffer[]> {
-  const lines: string[][] = [];
-  for (let start = 0; start < patients; start += 8) {
-    await Promise.all(
-      Array.from({ length: Math.min(8, patients - start) }, async (_, j) => {
-        const patientId = await createPatient(api, `Writer${start + j}`);
-        lines[start + j] = await createCharge(api, patientId, [10_000_000, 10_000_000, 10_000_000, 10_000_000]);
-      }),
-    );
-  }
-  return [0, 1, 2, 3].flatMap((k) => lines.map((l) => writeOffBody(l[k])));
 }
 
 main(async (cleanup) => {
@@ -106,11 +93,7 @@ main(async (cleanup) => {
   }
   const pg = await createScratchDatabase('ledger_bench');
   cleanup(() => pg.drop());
-  const settings = new PgClient({ connectionString: pg.url });
-  await settings.connect();
-  const pgInfo = (await settings.query(`SELECT current_setting('server_version') AS v, current_setting('fsync') AS f, current_setting('synchronous_commit') AS s`)).rows[0];
-  await settings.end();
-  console.log(`PostgreSQL ${pgInfo.v} (fsync=${pgInfo.f}, synchronous_commit=${pgInfo.s}), throwaway database; Redis at ${REDIS_URL}; PostgreSQL and Redis are not pinned`);
+  console.log(`${await postgresSettings(pg.url)}, throwaway database; Redis at ${REDIS_URL}; PostgreSQL and Redis are not pinned`);
 
   const dir = tempDir('scale');
   cleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -134,15 +117,17 @@ main(async (cleanup) => {
 
   // ------------------------------------------------------------------------------------------------ (a) delivery
   const crossPatient = await createPatient(apiA, 'Cross');
-  const [crossLine] = await createCharge(apiA, crossPatient, [500_000_000]);
+  // Warm-up round (half the samples) and the measured rounds, one write-off each per sample.
+  const deliveryWriteOffs = Math.ceil(SAMPLES / 2) + ROUNDS * SAMPLES;
+  const crossLines = await writeOffLines(apiA, crossPatient, deliveryWriteOffs);
   const singlePatient = await createPatient(apiC, 'Single');
-  const [singleLine] = await createCharge(apiC, singlePatient, [500_000_000]);
+  const singleLines = await writeOffLines(apiC, singlePatient, deliveryWriteOffs);
   const crossSubs = await subscribers('subscribers-on-B', b.url, viewer, crossPatient);
   cleanup(() => crossSubs.child.stop());
   const singleSubs = await subscribers('subscribers-on-C', c.url, viewer, singlePatient);
   cleanup(() => singleSubs.child.stop());
-  const cross: Path = { api: apiA, body: writeOffBody(crossLine), published: await publishedOn(a.child, crossPatient), delivered: crossSubs.delivered };
-  const single: Path = { api: apiC, body: writeOffBody(singleLine), published: await publishedOn(c.child, singlePatient), delivered: singleSubs.delivered };
+  const cross: Path = { api: apiA, supply: new WriteOffSupply([crossLines]), published: await publishedOn(a.child, crossPatient), delivered: crossSubs.delivered };
+  const single: Path = { api: apiC, supply: new WriteOffSupply([singleLines]), published: await publishedOn(c.child, singlePatient), delivered: singleSubs.delivered };
 
   const delivery = await rounds(async (round) => {
     const samples = { cross: [] as { request: number; commit: number }[], single: [] as { request: number; commit: number }[] };
@@ -182,24 +167,20 @@ main(async (cleanup) => {
   );
 
   // ------------------------------------------------------------------------------------------------ (b) throughput
-  const pgBodies = await writeOffBodies(apiC, WRITE_PATIENTS);
-  const liteBodies = await writeOffBodies(apiLite, WRITE_PATIENTS);
-  const load = async (api: GraphQLHttp, bodies: Buffer[]): Promise<LoadResult> =>
-    closedLoop({ concurrency: CONCURRENCY, durationMs: ROUND_MS, maxOps: 100_000, send: async (i) => writeOffProblem(await api.post(bodies[i % bodies.length])) });
+  const pgSupply = await WriteOffSupply.create(apiC, { patients: WRITE_PATIENTS, writeOffs: MAX_LINES_PER_CHARGE * MAX_WRITE_OFFS_PER_LINE, name: 'Writer' });
+  const liteSupply = await WriteOffSupply.create(apiLite, { patients: WRITE_PATIENTS, writeOffs: MAX_LINES_PER_CHARGE * MAX_WRITE_OFFS_PER_LINE, name: 'Writer' });
+  let roundsLeft = ROUNDS + 1;
   const throughput = await rounds(async () => {
-    await c.child.call('cpu');
-    const pgResult = await load(apiC, pgBodies);
-    const pgCpu = await c.child.call<number>('cpu');
-    await lite.child.call('cpu');
-    const liteResult = await load(apiLite, liteBodies);
-    const liteCpu = await lite.child.call<number>('cpu');
-    return { pg: pgResult, lite: liteResult, pgCpu: pgCpu / Math.max(1, pgResult.ok), liteCpu: liteCpu / Math.max(1, liteResult.ok) };
+    const options = { concurrency: CONCURRENCY, durationMs: ROUND_MS, roundsLeft: roundsLeft-- };
+    const pgRound = await writeOffRound(c.child, apiC, pgSupply, options);
+    const liteRound = await writeOffRound(lite.child, apiLite, liteSupply, options);
+    return { pg: pgRound.load, lite: liteRound.load, pgCpu: pgRound.cpuPerOp, liteCpu: liteRound.cpuPerOp };
   });
   const failed = throughput.reduce((n, r) => n + r.pg.failed + r.lite.failed, 0);
   const pgRate = throughput.map((r) => r.pg.perSecond);
   const liteRate = throughput.map((r) => r.lite.perSecond);
   printTable(
-    `(b) write-off mutations per second at concurrency ${CONCURRENCY} (${WRITE_PATIENTS} patients × 4 lines, 1-cent write-offs, ${ROUND_MS} ms rounds)`,
+    `(b) write-off mutations per second at concurrency ${CONCURRENCY} (${WRITE_PATIENTS} patients × ${MAX_LINES_PER_CHARGE} lines, 1-cent write-offs, ${ROUND_MS} ms rounds)`,
     ['database', 'writeOff/s', 'p50 ms', 'p95 ms', 'server CPU ms/op'],
     [
       ['PostgreSQL (instance C, pool 10)', spread(pgRate, 0), fmt(median(throughput.map((r) => percentile(r.pg.latenciesMs, 50))), 1), fmt(median(throughput.map((r) => percentile(r.pg.latenciesMs, 95))), 1), fmt(median(throughput.map((r) => r.pgCpu)), 2)],

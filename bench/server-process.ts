@@ -2,7 +2,8 @@
  * One benchmark server in its own process (forked and pinned by the benchmarks; not run directly). `start` picks what
  * it is:
  *   graphql     the real server (startServer) configured from this process's environment; reports each published
- *               balance event (the commit moment) when asked, and counts SQL statements (DATABASE_COUNT_QUERIES)
+ *               balance event (the commit moment) when asked, counts SQL statements (DATABASE_COUNT_QUERIES) and
+ *               hands out the statements each mutation ran inside its unit of work (unitStatements)
  *   json-route  baseline: a plain node:http route answering the patient screen's data from the same SQLite file with
  *               raw SQL (sqlite3 directly) and the project's pure ledger rules
  *   raw-sqlite  baseline: raw sqlite3 committing a write-off's rows (write-off, audit event, patient balance update) in
@@ -59,6 +60,8 @@ async function startGraphQL() {
   const { loadConfig } = require('../src/config') as typeof import('../src/config');
   const { startServer } = require('../src/server') as typeof import('../src/server');
   statementCount = (require('../src/db/data-source') as typeof import('../src/db/data-source')).statementCount;
+  const { unitStatements } = require('../src/ledger-store/unit-statistics') as typeof import('../src/ledger-store/unit-statistics');
+  handlers.unitStatements = () => Object.fromEntries(unitStatements);
   const config = loadConfig(process.env, process.env.DATA_DIR ?? process.cwd());
   const server = await startServer(config);
   stopCurrent = () => server.stop();
