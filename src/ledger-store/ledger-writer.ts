@@ -20,9 +20,12 @@ import {
   allocate,
   allocatedCents,
   cancelLine,
-  ledgerBalance,
+  computeBalance,
   reduceAllocation,
   removeWriteOff,
+  retotal,
+  totalsOf,
+  TouchedRows,
 } from '../ledger';
 
 type Row = Record<string, unknown>;
@@ -45,6 +48,8 @@ export class LedgerWriter {
   private readonly inserted = new Map<LedgerTable, Row[]>();
   /** Rows whose stored derived amounts change, by table: refreshed from the state at flush. */
   private readonly changed = { lines: new Set<string>(), payments: new Set<string>(), allocations: new Set<string>(), writeOffs: new Set<string>() };
+  /** What the touched lines and payments added to the patient's totals before this mutation touched them. */
+  private readonly totalsBefore = computeBalance([], []);
   private readonly cancellations = new Map<string, string>();
   /** True once the state was changed: if the unit fails after that, the state no longer matches the database. */
   dirty = false;
@@ -62,6 +67,11 @@ export class LedgerWriter {
 
   get patientId(): string {
     return this.ledger.patientId;
+  }
+
+  /** The rows this mutation changed: what the invariants are checked over before it commits. */
+  get touched(): TouchedRows {
+    return this.changed;
   }
 
   addCharge(charge: { serviceDate: string; procedureCode: string; description: string | null; billedCents: number }): string {
@@ -93,15 +103,15 @@ export class LedgerWriter {
       },
       true,
     );
+    this.touchLine(row.id);
     addLine(this.ledger, { id: row.id, chargeId: line.chargeId, kind: line.kind, origin: line.origin, amountCents: line.amountCents, sequence: row.sequence });
-    this.changed.lines.add(row.id);
     return row.id;
   }
 
   cancelLine(lineId: string, reason: string): void {
+    this.touchLine(lineId);
     cancelLine(this.ledger, lineId);
     this.cancellations.set(lineId, reason);
-    this.changed.lines.add(lineId);
   }
 
   addPayment(payment: { amountCents: number; method: PaymentMethod; purpose: PaymentPurpose; chargeId: string | null; receivedAt: string }): string {
@@ -110,17 +120,17 @@ export class LedgerWriter {
       { amount_cents: payment.amountCents, method: payment.method, purpose: payment.purpose, charge_id: payment.chargeId, received_at: payment.receivedAt, batch_id: null },
       true,
     );
+    this.touchPayment(row.id);
     addPayment(this.ledger, { id: row.id, amountCents: payment.amountCents, method: payment.method });
-    this.changed.payments.add(row.id);
     return row.id;
   }
 
   allocate(paymentId: string, lineId: string, cents: number, source: 'PAYMENT' | 'REMITTANCE_MOVE'): string {
     const row = this.record('allocations', { payment_id: paymentId, responsibility_id: lineId, amount_cents: cents, source }, false);
+    this.touchPayment(paymentId);
+    this.touchLine(lineId);
     allocate(this.ledger, { id: row.id, paymentId, responsibilityId: lineId, amountCents: cents, sequence: row.sequence });
     this.changed.allocations.add(row.id);
-    this.changed.payments.add(paymentId);
-    this.changed.lines.add(lineId);
     return row.id;
   }
 
@@ -132,10 +142,10 @@ export class LedgerWriter {
       { allocation_id: allocationId, payment_id: allocation.paymentId, responsibility_id: allocation.responsibilityId, amount_cents: cents, cause, refund_id: refundId },
       false,
     );
+    this.touchPayment(allocation.paymentId);
+    this.touchLine(allocation.responsibilityId);
     reduceAllocation(this.ledger, allocationId, cents);
     this.changed.allocations.add(allocationId);
-    this.changed.payments.add(allocation.paymentId);
-    this.changed.lines.add(allocation.responsibilityId);
   }
 
   addRefund(refund: { paymentId: string; amountCents: number; returnedCents: number; method: RefundMethod; reason: string }): string {
@@ -144,8 +154,8 @@ export class LedgerWriter {
       { payment_id: refund.paymentId, amount_cents: refund.amountCents, returned_cents: refund.returnedCents, method: refund.method, reason: refund.reason },
       true,
     );
+    this.touchPayment(refund.paymentId);
     addRefund(this.ledger, refund.paymentId, refund.returnedCents);
-    this.changed.payments.add(refund.paymentId);
     return row.id;
   }
 
@@ -155,9 +165,9 @@ export class LedgerWriter {
       { responsibility_id: writeOff.lineId, amount_cents: writeOff.amountCents, reason: writeOff.reason, custom_reason: writeOff.customReason, note: writeOff.note, batch_id: null },
       true,
     );
+    this.touchLine(writeOff.lineId);
     addWriteOff(this.ledger, { id: row.id, responsibilityId: writeOff.lineId, amountCents: writeOff.amountCents });
     this.changed.writeOffs.add(row.id);
-    this.changed.lines.add(writeOff.lineId);
     return row.id;
   }
 
@@ -166,9 +176,9 @@ export class LedgerWriter {
     const writeOff = this.ledger.writeOffs.get(writeOffId);
     if (!writeOff) throw new Error(`no write-off ${writeOffId} on this patient`);
     this.record('write_off_reversals', { write_off_id: writeOffId, responsibility_id: writeOff.responsibilityId, amount_cents: cents, reason }, true);
+    this.touchLine(writeOff.responsibilityId);
     removeWriteOff(this.ledger, writeOffId, cents);
     this.changed.writeOffs.add(writeOffId);
-    this.changed.lines.add(writeOff.responsibilityId);
   }
 
   /** Writes what the operations recorded, and the patient's new version and totals; returns those totals. */
@@ -195,13 +205,33 @@ export class LedgerWriter {
     await updateRows(this.tx, 'write_offs', existing(this.changed.writeOffs, 'write_offs').map((id) => ({ id, active_cents: writeOffs.get(id)!.activeCents })), scope);
 
     this.ledger.version = this.version;
-    const totals = ledgerBalance(this.ledger);
+    const totals = retotal(this.ledger, this.totalsBefore, this.changed);
     await this.tx.query(
       `UPDATE patients SET version = ?, responsibility_cents = ?, paid_cents = ?, written_off_cents = ?, outstanding_cents = ?,
          credit_cents = ?, balance_updated_at = ? WHERE id = ? AND practice_id = ?`,
       [this.version, totals.responsibilityCents, totals.paidCents, totals.writtenOffCents, totals.outstandingCents, totals.creditCents, this.now, this.patientId, this.practiceId],
     );
     return totals;
+  }
+
+  /**
+   * Marks a line changed, noting first what it added to the totals before this mutation (nothing for a new line):
+   * called before the state changes.
+   */
+  private touchLine(id: string): void {
+    if (this.changed.lines.has(id)) return;
+    this.changed.lines.add(id);
+    this.addTo(this.totalsBefore, totalsOf(this.ledger, { lines: [id], payments: [] }));
+  }
+
+  private touchPayment(id: string): void {
+    if (this.changed.payments.has(id)) return;
+    this.changed.payments.add(id);
+    this.addTo(this.totalsBefore, totalsOf(this.ledger, { lines: [], payments: [id] }));
+  }
+
+  private addTo(sum: BalanceTotals, more: BalanceTotals): void {
+    for (const key of Object.keys(sum) as (keyof BalanceTotals)[]) sum[key] += more[key];
   }
 
   /** Records a fact row with the fields every ledger row carries, and with its author when `authored`. */

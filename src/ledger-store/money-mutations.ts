@@ -125,7 +125,7 @@ export class MoneyMutations {
       const applied = command.apply(write);
       if (isRefusal(applied)) throw new Refused(applied, patientId);
       result = applied;
-      const violations = ledgerViolations(ledger);
+      const violations = ledgerViolations(ledger, write.touched);
       if (violations.length > 0) throw new LedgerInvariantError(`ledger invariant violated: ${violations.join(', ')}`);
       const totals = await write.flush();
       if (this.options.verify) {

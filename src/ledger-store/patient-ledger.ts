@@ -6,7 +6,9 @@ import {
   BalanceTotals,
   PatientLedger,
   allocatedCents,
+  ledgerBalance,
   ledgerDifferences,
+  ledgerViolations,
   PaymentMethod,
   ResponsibilityKind,
   ResponsibilityOrigin,
@@ -75,6 +77,7 @@ export async function loadPatientLedger(sql: SqlRunner, practiceId: string, pati
   for (const r of removals) removeWriteOff(ledger, String(r.write_off_id), toCents(r.amount_cents));
   // A cancelled line holds nothing (§2.4): its status is applied once what was on it has been taken off.
   for (const r of lines) if (r.status === 'CANCELLED') cancelLine(ledger, String(r.id));
+  ledger.totals = ledgerBalance(ledger);
   return ledger;
 }
 
@@ -101,7 +104,7 @@ export function publishAfterCommit(tx: Transaction, bus: BalanceBus, practiceId:
  */
 export async function verifyLedger(tx: Transaction, practiceId: string, ledger: PatientLedger): Promise<string[]> {
   const rebuilt = await loadPatientLedger(tx, practiceId, ledger.patientId, ledger.version);
-  const differences = ledgerDifferences(rebuilt, ledger);
+  const differences = [...ledgerDifferences(rebuilt, ledger), ...ledgerViolations(ledger).map((problem) => `invariant broken: ${problem}`)];
   const scope = [ledger.patientId, practiceId];
   const where = 'WHERE patient_id = ? AND practice_id = ?';
   const [lines, payments, allocations, writeOffs] = await Promise.all([

@@ -15,7 +15,8 @@ import {
   linesOfCharge,
   reduceAllocation,
   removeWriteOff,
-  writeOffCountOf,
+  retotal,
+  totalsOf,
 } from './ledger-state';
 import { unallocatedCents } from './lines';
 
@@ -65,8 +66,8 @@ describe('each fact changes the derived amounts exactly once (docs/design.md §2
     removeWriteOff(ledger, 'W1', 1_500);
     expect(ledger.lines.get('L2')!.writtenOffCents).toBe(3_500);
     expect(ledger.writeOffs.get('W1')).toMatchObject({ activeCents: 2_500, removalCount: 1 });
-    expect(writeOffCountOf(ledger, 'L2')).toBe(2);
-    expect(writeOffCountOf(ledger, 'L1')).toBe(0);
+    expect(ledger.lines.get('L2')!.writeOffCount).toBe(2);
+    expect(ledger.lines.get('L1')!.writeOffCount).toBe(0);
     expect(ledgerBalance(ledger).outstandingCents).toBe(5_000 + 6_500);
   });
 
@@ -116,5 +117,39 @@ describe('the verifier', () => {
     expect(ledgerViolations(ledger)).toEqual(['line L1']);
     reduceAllocation(ledger, 'A1', 9_000);
     expect(ledgerViolations(ledger)).toEqual(['line L1', 'payment PAY1']);
+  });
+});
+
+describe('totals follow the touched rows only, and always equal the whole sum', () => {
+  test('over a long run of changes, retotal agrees with ledgerBalance after every one', () => {
+    const ledger = patient();
+    ledger.totals = ledgerBalance(ledger);
+    let seed = 7;
+    const next = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    let ids = 0;
+    for (let step = 0; step < 300; step++) {
+      const lineIds = [...ledger.lines.keys()];
+      const lineId = lineIds[next(lineIds.length)];
+      const line = ledger.lines.get(lineId)!;
+      const touched = { lines: [lineId], payments: [] as string[] };
+      const before = totalsOf(ledger, touched);
+      const kind = next(4);
+      if (kind === 0) {
+        addLine(ledger, { id: `N${ids}`, chargeId: 'C1', kind: 'OTHER', origin: 'STAFF', amountCents: 1 + next(500), sequence: 1_000 + ids++ });
+        touched.lines.push(`N${ids - 1}`);
+      } else if (kind === 1 && line.status === 'ACTIVE') {
+        addWriteOff(ledger, { id: `W${ids++}`, responsibilityId: lineId, amountCents: 1 });
+      } else if (kind === 2 && line.status === 'ACTIVE') {
+        const paymentId = `PAY${ids}`;
+        touched.payments.push(paymentId);
+        addPayment(ledger, { id: paymentId, amountCents: 50, method: 'CASH' });
+        allocate(ledger, { id: `A${ids++}`, paymentId, responsibilityId: lineId, amountCents: 10, sequence: 1_000 + ids });
+      } else if (line.status === 'ACTIVE' && line.paidCents === 0 && line.writtenOffCents === 0) {
+        cancelLine(ledger, lineId);
+      }
+      // A new row is touched before it exists: it added nothing before.
+      retotal(ledger, before, touched);
+      expect(ledger.totals).toEqual(ledgerBalance(ledger));
+    }
   });
 });

@@ -14,6 +14,8 @@ import { AllocationState, LineState, PaymentMethod, PaymentState, WriteOffState 
 export interface PatientLedger {
   patientId: string;
   version: number;
+  /** The patient's totals (docs/design.md §2.6): `ledgerBalance` of the whole state, kept up to date by `retotal`. */
+  totals: BalanceTotals;
   charges: Map<string, LedgerCharge>;
   lines: Map<string, LedgerLine>;
   payments: Map<string, LedgerPayment>;
@@ -29,7 +31,11 @@ export interface LedgerCharge {
   remittanceIds: Set<string>;
 }
 
-export type LedgerLine = LineState & { sequence: number };
+export type LedgerLine = LineState & {
+  sequence: number;
+  /** Write-offs ever made on it (removed ones count): one line holds at most MAX_WRITE_OFFS_PER_LINE. */
+  writeOffCount: number;
+};
 export type LedgerAllocation = AllocationState & { paymentId: string };
 export type LedgerPayment = Omit<PaymentState, 'allocations'> & {
   method: PaymentMethod;
@@ -44,7 +50,7 @@ export type LedgerWriteOff = WriteOffState & {
 };
 
 export function emptyLedger(patientId: string, version: number): PatientLedger {
-  return { patientId, version, charges: new Map(), lines: new Map(), payments: new Map(), allocations: new Map(), writeOffs: new Map() };
+  return { patientId, version, totals: computeBalance([], []), charges: new Map(), lines: new Map(), payments: new Map(), allocations: new Map(), writeOffs: new Map() };
 }
 
 /** The ledger facts, each as the state functions take it. */
@@ -93,7 +99,7 @@ export function addRemittance(ledger: PatientLedger, chargeId: string, externalI
 
 /** A new line owes its whole amount: nothing paid, nothing written off. */
 export function addLine(ledger: PatientLedger, fact: LineFact): LedgerLine {
-  const line: LedgerLine = { ...fact, status: 'ACTIVE', paidCents: 0, writtenOffCents: 0 };
+  const line: LedgerLine = { ...fact, status: 'ACTIVE', paidCents: 0, writtenOffCents: 0, writeOffCount: 0 };
   ledger.lines.set(line.id, line);
   return line;
 }
@@ -143,6 +149,7 @@ export function addWriteOff(ledger: PatientLedger, fact: WriteOffFact): LedgerWr
   const writeOff: LedgerWriteOff = { ...fact, activeCents: fact.amountCents, removalCount: 0 };
   ledger.writeOffs.set(writeOff.id, writeOff);
   line.writtenOffCents += fact.amountCents;
+  line.writeOffCount += 1;
   return writeOff;
 }
 
@@ -165,22 +172,52 @@ export function allAllocations(ledger: PatientLedger): LedgerAllocation[] {
   return [...ledger.allocations.values()];
 }
 
-export function writeOffCountOf(ledger: PatientLedger, lineId: string): number {
-  let count = 0;
-  for (const writeOff of ledger.writeOffs.values()) if (writeOff.responsibilityId === lineId) count += 1;
-  return count;
-}
-
+/** The totals of the whole state, computed afresh: what `totals` must always equal. */
 export function ledgerBalance(ledger: PatientLedger): BalanceTotals {
   return computeBalance([...ledger.lines.values()], [...ledger.payments.values()]);
 }
 
-/** The §2.1 and §2.2 invariants over the whole patient; a violation means a bug, and its transaction must not commit. */
-export function ledgerViolations(ledger: PatientLedger): string[] {
+/** The rows one change touched, by id: what its totals and invariants are recomputed over. */
+export interface TouchedRows {
+  lines: Iterable<string>;
+  payments: Iterable<string>;
+  writeOffs: Iterable<string>;
+}
+
+function present<T>(map: Map<string, T>, ids: Iterable<string>): T[] {
+  return [...ids].flatMap((id) => (map.has(id) ? [map.get(id)!] : []));
+}
+
+/**
+ * What some lines and payments add to the totals. Every total is a sum over lines and payments, so the totals after a
+ * change are the totals before it, less what the touched rows added before, plus what they add now: the cost of a
+ * change follows the rows it touched, not the patient's history.
+ */
+export function totalsOf(ledger: PatientLedger, touched: Pick<TouchedRows, 'lines' | 'payments'>): BalanceTotals {
+  return computeBalance(present(ledger.lines, touched.lines), present(ledger.payments, touched.payments));
+}
+
+/** `totals` after a change: `before` is `totalsOf` the touched rows before it was applied. */
+export function retotal(ledger: PatientLedger, before: BalanceTotals, touched: Pick<TouchedRows, 'lines' | 'payments'>): BalanceTotals {
+  const after = totalsOf(ledger, touched);
+  const totals = { ...ledger.totals };
+  for (const key of Object.keys(totals) as (keyof BalanceTotals)[]) totals[key] += after[key] - before[key];
+  ledger.totals = totals;
+  return totals;
+}
+
+/**
+ * The §2.1 and §2.2 invariants over the given rows (the whole patient when none are given); a violation means a bug,
+ * and its transaction must not commit.
+ */
+export function ledgerViolations(ledger: PatientLedger, touched?: TouchedRows): string[] {
+  const lines = touched ? present(ledger.lines, touched.lines) : ledger.lines.values();
+  const payments = touched ? present(ledger.payments, touched.payments) : ledger.payments.values();
+  const writeOffs = touched ? present(ledger.writeOffs, touched.writeOffs) : ledger.writeOffs.values();
   const problems: string[] = [];
-  for (const line of ledger.lines.values()) if (!lineInvariantHolds(line)) problems.push(`line ${line.id}`);
-  for (const payment of ledger.payments.values()) if (!paymentInvariantHolds(payment)) problems.push(`payment ${payment.id}`);
-  for (const writeOff of ledger.writeOffs.values()) if (writeOff.activeCents < 0) problems.push(`write-off ${writeOff.id}`);
+  for (const line of lines) if (!lineInvariantHolds(line)) problems.push(`line ${line.id}`);
+  for (const payment of payments) if (!paymentInvariantHolds(payment)) problems.push(`payment ${payment.id}`);
+  for (const writeOff of writeOffs) if (writeOff.activeCents < 0) problems.push(`write-off ${writeOff.id}`);
   return problems;
 }
 
@@ -188,6 +225,7 @@ export function ledgerViolations(ledger: PatientLedger): string[] {
 export function ledgerDifferences(expected: PatientLedger, actual: PatientLedger): string[] {
   const differences: string[] = [];
   if (expected.version !== actual.version) differences.push(`version ${expected.version} ≠ ${actual.version}`);
+  if (JSON.stringify(expected.totals) !== JSON.stringify(actual.totals)) differences.push(`totals ${JSON.stringify(expected.totals)} ≠ ${JSON.stringify(actual.totals)}`);
   const compare = <T>(what: string, a: Map<string, T>, b: Map<string, T>, show: (value: T) => string) => {
     const aKeys = [...a.keys()];
     const bKeys = [...b.keys()];
@@ -198,7 +236,9 @@ export function ledgerDifferences(expected: PatientLedger, actual: PatientLedger
     }
   };
   compare('charge', expected.charges, actual.charges, (c) => JSON.stringify([c.billedCents, [...c.remittanceIds].sort()]));
-  compare('line', expected.lines, actual.lines, (l) => JSON.stringify([l.chargeId, l.kind, l.origin, l.status, l.amountCents, l.paidCents, l.writtenOffCents, l.sequence]));
+  compare('line', expected.lines, actual.lines, (l) =>
+    JSON.stringify([l.chargeId, l.kind, l.origin, l.status, l.amountCents, l.paidCents, l.writtenOffCents, l.sequence, l.writeOffCount]),
+  );
   compare('payment', expected.payments, actual.payments, (p) =>
     JSON.stringify([p.amountCents, p.method, p.refundedCents, p.refundCount, p.allocations.map((a) => a.id)]),
   );

@@ -11,7 +11,6 @@ import {
   notFound,
   planRemoval,
   planWriteOff,
-  writeOffCountOf,
 } from '../ledger';
 
 export interface WriteOffCommand {
@@ -45,7 +44,7 @@ export class WriteOffService {
       apply: (write) => {
         const line = write.ledger.lines.get(input.responsibilityId);
         if (!line) return notFound('PR line', ['input', 'responsibilityId']);
-        const amount = planWriteOff(line, writeOffCountOf(write.ledger, line.id), input.amountCents);
+        const amount = planWriteOff(line, line.writeOffCount, input.amountCents);
         if (isRefusal(amount)) return amount;
         const customReason = checkWriteOffReason(input.reason, input.customReason);
         if (isRefusal(customReason)) return customReason;
