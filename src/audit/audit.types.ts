@@ -3,7 +3,7 @@ import { PageInfo } from '../graphql/common.types';
 import { AuditCodeEnum, AuditOutcomeEnum } from '../graphql/codes.types';
 import { MAX_AUDIT_ENTITY_IDS, MAX_PAGE_SIZE } from '../ledger';
 
-@ObjectType({ description: 'Who acted.' })
+@ObjectType({ simpleResolvers: true, description: 'Who acted.' })
 export class Actor {
   @Field(() => ID, { description: 'Staff user id (the token subject).' })
   id: string;
@@ -12,7 +12,7 @@ export class Actor {
   role: string;
 }
 
-@ObjectType({ description: 'One audited action: a mutation attempt (accepted, refused or failed) or a read of patient data. Append-only.' })
+@ObjectType({ simpleResolvers: true, description: 'One audited action: a mutation attempt (accepted, refused or failed) or a read of patient data. Append-only.' })
 export class AuditEvent {
   @Field(() => ID, { description: 'Opaque id.' })
   id: string;
@@ -51,7 +51,7 @@ export class AuditEvent {
   clientRequestId: string | null;
 }
 
-@ObjectType({ description: 'An audit event in a list.' })
+@ObjectType({ simpleResolvers: true, description: 'An audit event in a list.' })
 export class AuditEventEdge {
   @Field({ description: 'Pass as `after` to continue after this event.' })
   cursor: string;
@@ -60,7 +60,7 @@ export class AuditEventEdge {
   node: AuditEvent;
 }
 
-@ObjectType({ description: 'A page of audit events, newest first.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of audit events, newest first.' })
 export class AuditEventConnection {
   @Field(() => [AuditEventEdge], { description: `The events on this page: \`first\` of them, at most ${MAX_PAGE_SIZE}.` })
   @Extensions({ maxItems: MAX_PAGE_SIZE })

@@ -38,10 +38,20 @@ export function actorFromClaims(claims: JWTPayload, rules: ClaimRules): Actor {
   return { userId: sub, practiceId, role, expiresAt: exp };
 }
 
-/** Verifies bearer tokens: HS256 with the shared secret, or RS256/ES256 against a JWKS when one is configured. */
+/** Tokens verified recently, each kept at most this long: a key removed from the JWKS stops working within it. */
+const VERIFIED_TOKEN_TTL_MS = 60_000;
+/** At most this many verified tokens are remembered (the least recently verified leave first). */
+const VERIFIED_TOKEN_CAPACITY = 1_000;
+
+/**
+ * Verifies bearer tokens: HS256 with the shared secret, or RS256/ES256 against a JWKS when one is configured. A client
+ * sends the same token with every request, so a verified token is remembered (until it expires, and at most
+ * VERIFIED_TOKEN_TTL_MS): checking a signature costs more than a whole small mutation's own work.
+ */
 export class TokenVerifier {
   private readonly secret: Uint8Array | null;
   private readonly jwks: JWTVerifyGetKey | null;
+  private readonly verified = new Map<string, { actor: Actor; until: number }>();
 
   constructor(private readonly auth: Config['auth']) {
     this.secret = auth.jwtSecret ? new TextEncoder().encode(auth.jwtSecret) : null;
@@ -49,6 +59,16 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Actor> {
+    const known = this.verified.get(token);
+    if (known && Date.now() < known.until) return known.actor;
+    this.verified.delete(token);
+    const actor = await this.verifyNow(token);
+    this.verified.set(token, { actor, until: Math.min(actor.expiresAt * 1000, Date.now() + VERIFIED_TOKEN_TTL_MS) });
+    if (this.verified.size > VERIFIED_TOKEN_CAPACITY) this.verified.delete(this.verified.keys().next().value!);
+    return actor;
+  }
+
+  private async verifyNow(token: string): Promise<Actor> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError('token is empty or too long');
     const options = {
       issuer: this.auth.issuer ?? undefined,

@@ -6,6 +6,7 @@ import { SafeIntResolver } from 'graphql-scalars';
 import { patientBalanceId } from '../client/type-policies';
 
 @ObjectType({
+  simpleResolvers: true,
   description:
     "A patient's balance, recalculated in full after every accepted change (never a delta). `version` rises by exactly one per change: drop any update whose version is not above the one you have.",
 })
@@ -44,7 +45,7 @@ export class PatientBalance {
 }
 
 /** Fields every money mutation's payload has: the new balance and the refusals (not itself in the schema: nothing returns it). */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export abstract class BalancePayload {
   @Field(() => PatientBalance, { nullable: true, description: "The patient's balance after the change; null when refused." })
   balance: BalanceView | null;

@@ -5,7 +5,7 @@ import { MAX_LINES_PER_CHARGE, MAX_PAGE_SIZE, type RefundMethod, type Responsibi
 import type { TimelineKind } from '../read-model/views';
 import { ChargeView } from '../read-model/views';
 
-@ObjectType({ description: 'A billed visit (date of service, procedure, billed amount) and its PR lines.' })
+@ObjectType({ simpleResolvers: true, description: 'A billed visit (date of service, procedure, billed amount) and its PR lines.' })
 export class Charge {
   @Field(() => ID, { description: 'Opaque id.' })
   id: string;
@@ -26,7 +26,7 @@ export class Charge {
   createdAt: string;
 }
 
-@ObjectType({ description: "One event in a charge's history: what happened, to which line, for how much, by whom and why." })
+@ObjectType({ simpleResolvers: true, description: "One event in a charge's history: what happened, to which line, for how much, by whom and why." })
 export class TimelineEntry {
   @Field(() => ID, { description: 'Unique id of the entry, `<kind>:<rowId>` (one row can be behind two entries: a line added, then cancelled).' })
   id: string;
@@ -59,7 +59,7 @@ export class TimelineEntry {
   note: string | null;
 }
 
-@ObjectType({ description: 'A charge in a list.' })
+@ObjectType({ simpleResolvers: true, description: 'A charge in a list.' })
 export class ChargeEdge {
   @Field({ description: 'Pass as `after` to continue after this charge.' })
   cursor: string;
@@ -68,7 +68,7 @@ export class ChargeEdge {
   node: ChargeView;
 }
 
-@ObjectType({ description: "A page of a patient's charges, newest date of service first." })
+@ObjectType({ simpleResolvers: true, description: "A page of a patient's charges, newest date of service first." })
 export class ChargeConnection {
   @Field(() => [ChargeEdge], { description: `The charges on this page: \`first\` of them, at most ${MAX_PAGE_SIZE}.` })
   @Extensions({ maxItems: MAX_PAGE_SIZE })
@@ -118,7 +118,7 @@ export class CreateChargeInput {
   idempotencyKey?: string | null;
 }
 
-@ObjectType({ description: 'Result of createCharge.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of createCharge.' })
 export class CreateChargePayload extends BalancePayload {
   @Field(() => Charge, { nullable: true, description: 'The new charge; null when refused.' })
   charge: ChargeView | null;

@@ -112,7 +112,7 @@ registerEnumType(TimelineKindEnum, {
   },
 });
 
-@ObjectType({ description: 'A business-rule refusal: nothing was changed. Switch on `code`; show `message` to staff.' })
+@ObjectType({ simpleResolvers: true, description: 'A business-rule refusal: nothing was changed. Switch on `code`; show `message` to staff.' })
 export class UserError {
   @Field(() => RefusalCodeEnum, { description: 'Stable machine-readable code, e.g. WRITE_OFF_EXCEEDS_OPEN.' })
   code: RefusalCode;
@@ -132,7 +132,7 @@ export function userErrors(refusal: Refusal): UserError[] {
   return [{ code: refusal.code, message: refusal.message, field: refusal.field ? [...refusal.field] : null }];
 }
 
-@ObjectType({ description: 'Whether an action is possible now, and if not, the tooltip saying why.' })
+@ObjectType({ simpleResolvers: true, description: 'Whether an action is possible now, and if not, the tooltip saying why.' })
 export class Availability {
   @Field({ description: 'True when the action would be accepted now.' })
   allowed: boolean;
@@ -144,7 +144,7 @@ export class Availability {
   message: string | null;
 }
 
-@ObjectType({ description: 'Relay page information.' })
+@ObjectType({ simpleResolvers: true, description: 'Relay page information.' })
 export class PageInfo {
   @Field({ description: 'More items follow this page.' })
   hasNextPage: boolean;

@@ -10,6 +10,13 @@ const OWNED_TABLES = {
 } as const;
 
 /**
+ * Rows found before, by practice, table and id. A row never changes patient and is never deleted (docs/design.md §2),
+ * so what was found stays true on every instance; ids not found are not kept.
+ */
+const owners = new Map<string, string>();
+const OWNERS_CAPACITY = 20_000;
+
+/**
  * The patient a row belongs to, looked up only within the caller's practice: another practice's id answers exactly
  * like an id that does not exist.
  */
@@ -21,8 +28,15 @@ export async function patientOwning(
   field: readonly string[],
 ): Promise<string | Refusal> {
   const { column, what } = OWNED_TABLES[table];
+  const key = `${practiceId}\u0000${table}\u0000${id}`;
+  const known = owners.get(key);
+  if (known) return known;
   const rows = await sql.query(`SELECT ${column} AS patient_id FROM ${table} WHERE id = ? AND practice_id = ?`, [id, practiceId]);
-  return rows.length === 1 ? String(rows[0].patient_id) : notFound(what, field);
+  if (rows.length !== 1) return notFound(what, field);
+  const patientId = String(rows[0].patient_id);
+  owners.set(key, patientId);
+  if (owners.size > OWNERS_CAPACITY) owners.delete(owners.keys().next().value!);
+  return patientId;
 }
 
 /** Which input field names which kind of row, in the order a mutation's input is read. */

@@ -3,7 +3,7 @@ import { PageInfo, UserError } from '../graphql/common.types';
 import { PatientView } from '../read-model/views';
 import { MAX_PAGE_SIZE, MAX_USER_ERRORS } from '../ledger';
 
-@ObjectType({ description: 'A patient of the practice. Fields `balance`, `charges` and `payments` are resolved on demand.' })
+@ObjectType({ simpleResolvers: true, description: 'A patient of the practice. Fields `balance`, `charges` and `payments` are resolved on demand.' })
 export class Patient {
   @Field(() => ID, { description: 'Opaque id.' })
   id: string;
@@ -24,7 +24,7 @@ export class Patient {
   createdAt: string;
 }
 
-@ObjectType({ description: 'A patient in a list.' })
+@ObjectType({ simpleResolvers: true, description: 'A patient in a list.' })
 export class PatientEdge {
   @Field({ description: 'Pass as `after` to continue after this patient.' })
   cursor: string;
@@ -33,7 +33,7 @@ export class PatientEdge {
   node: PatientView;
 }
 
-@ObjectType({ description: 'A page of patients, by last name then first name.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of patients, by last name then first name.' })
 export class PatientConnection {
   @Field(() => [PatientEdge], { description: `The patients on this page: \`first\` of them, at most ${MAX_PAGE_SIZE}.` })
   @Extensions({ maxItems: MAX_PAGE_SIZE })
@@ -64,7 +64,7 @@ export class CreatePatientInput {
   idempotencyKey?: string | null;
 }
 
-@ObjectType({ description: 'Result of createPatient.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of createPatient.' })
 export class CreatePatientPayload {
   @Field(() => Patient, { nullable: true, description: 'The new patient; null when refused.' })
   patient: PatientView | null;

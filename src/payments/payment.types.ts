@@ -4,13 +4,13 @@ import { BalancePayload } from '../balances/balance.types';
 import { MAX_ALLOCATIONS_PER_PAYMENT, MAX_PAGE_SIZE, type PaymentMethod, type PaymentPurpose, type RefundMethod } from '../ledger';
 import { PaymentView, RefundView } from '../read-model/views';
 
-@ObjectType({ description: 'Part of a payment that sits on a PR line now (net of refunds, credit moves and releases).' })
+@ObjectType({ simpleResolvers: true, description: 'Part of a payment that sits on a PR line now (net of refunds, credit moves and releases).' })
 export class Allocation {
   @Field(() => Int, { description: 'Cents of the payment on that line.' })
   amountCents: number;
 }
 
-@ObjectType({ description: 'Money a patient paid. Every cent is allocated to a line, unallocated (credit), or refunded.' })
+@ObjectType({ simpleResolvers: true, description: 'Money a patient paid. Every cent is allocated to a line, unallocated (credit), or refunded.' })
 export class Payment {
   @Field(() => ID, { description: 'Opaque id.' })
   id: string;
@@ -43,7 +43,7 @@ export class Payment {
   createdBy: string;
 }
 
-@ObjectType({ description: 'A payment in a list.' })
+@ObjectType({ simpleResolvers: true, description: 'A payment in a list.' })
 export class PaymentEdge {
   @Field({ description: 'Pass as `after` to continue after this payment.' })
   cursor: string;
@@ -52,7 +52,7 @@ export class PaymentEdge {
   node: PaymentView;
 }
 
-@ObjectType({ description: "A page of a patient's payments, most recently received first." })
+@ObjectType({ simpleResolvers: true, description: "A page of a patient's payments, most recently received first." })
 export class PaymentConnection {
   @Field(() => [PaymentEdge], { description: `The payments on this page: \`first\` of them, at most ${MAX_PAGE_SIZE}.` })
   @Extensions({ maxItems: MAX_PAGE_SIZE })
@@ -62,7 +62,7 @@ export class PaymentConnection {
   pageInfo: PageInfo;
 }
 
-@ObjectType({ description: 'A refund of (part of) one payment.' })
+@ObjectType({ simpleResolvers: true, description: 'A refund of (part of) one payment.' })
 export class Refund {
   @Field(() => ID, { description: 'Opaque id.' })
   id: string;
@@ -141,13 +141,13 @@ export class RefundPaymentInput {
   idempotencyKey?: string | null;
 }
 
-@ObjectType({ description: 'Result of recordPayment.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of recordPayment.' })
 export class RecordPaymentPayload extends BalancePayload {
   @Field(() => Payment, { nullable: true, description: 'The new payment; null when refused.' })
   payment: PaymentView | null;
 }
 
-@ObjectType({ description: 'Result of refundPayment.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of refundPayment.' })
 export class RefundPaymentPayload extends BalancePayload {
   @Field(() => Refund, { nullable: true, description: 'The new refund; null when refused.' })
   refund: RefundView | null;

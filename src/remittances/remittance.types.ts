@@ -32,7 +32,7 @@ export class RecordRemittanceInput {
   idempotencyKey?: string | null;
 }
 
-@ObjectType({ description: 'Result of recordRemittance.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of recordRemittance.' })
 export class RecordRemittancePayload extends BalancePayload {
   @Field(() => Charge, { nullable: true, description: 'The charge with its new lines; null when refused.' })
   charge: ChargeView | null;

@@ -4,7 +4,7 @@ import { BalancePayload } from '../balances/balance.types';
 import type { ResponsibilityKind, ResponsibilityOrigin, ResponsibilityStatus } from '../ledger';
 import { LineView } from '../read-model/views';
 
-@ObjectType({ description: 'A PR line: part of a charge the patient is responsible for. `paid + writtenOff ≤ amount` always holds.' })
+@ObjectType({ simpleResolvers: true, description: 'A PR line: part of a charge the patient is responsible for. `paid + writtenOff ≤ amount` always holds.' })
 export class Responsibility {
   @Field(() => ID, { description: 'Opaque id.' })
   id: string;
@@ -55,7 +55,7 @@ export class CancelPRInput {
   idempotencyKey?: string | null;
 }
 
-@ObjectType({ description: 'Result of cancelPR.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of cancelPR.' })
 export class CancelPRPayload extends BalancePayload {
   @Field(() => Responsibility, { nullable: true, description: 'The cancelled line; null when refused.' })
   responsibility: LineView | null;

@@ -5,7 +5,7 @@ import { Responsibility } from '../responsibilities/responsibility.types';
 import type { WriteOffReason } from '../ledger';
 import { LineView, WriteOffView } from '../read-model/views';
 
-@ObjectType({ description: 'A write-off of part or all of a PR line. Fully reversible with removeWriteOff.' })
+@ObjectType({ simpleResolvers: true, description: 'A write-off of part or all of a PR line. Fully reversible with removeWriteOff.' })
 export class WriteOff {
   @Field(() => ID, { description: 'Opaque id.' })
   id: string;
@@ -32,7 +32,7 @@ export class WriteOff {
   createdBy: string;
 }
 
-@ObjectType({ description: 'A removal of part or all of a write-off: by removeWriteOff, or by a remittance that superseded its PR line.' })
+@ObjectType({ simpleResolvers: true, description: 'A removal of part or all of a write-off: by removeWriteOff, or by a remittance that superseded its PR line.' })
 export class WriteOffRemoval {
   @Field(() => ID, { description: 'Opaque id.' })
   id: string;
@@ -50,7 +50,7 @@ export class WriteOffRemoval {
   createdAt: string;
 }
 
-@ObjectType({ description: 'A write-off reason for the dropdown.' })
+@ObjectType({ simpleResolvers: true, description: 'A write-off reason for the dropdown.' })
 export class WriteOffReasonOption {
   @Field(() => WriteOffReasonEnum, { description: 'The code to send.' })
   code: WriteOffReason;
@@ -99,7 +99,7 @@ export class RemoveWriteOffInput {
 }
 
 /** writeOff and removeWriteOff answer with the same objects (not itself in the schema: nothing returns it). */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 abstract class WriteOffChangePayload extends BalancePayload {
   @Field(() => WriteOff, { nullable: true, description: 'The write-off as it is now; null when refused.' })
   writeOff: WriteOffView | null;
@@ -108,8 +108,8 @@ abstract class WriteOffChangePayload extends BalancePayload {
   responsibility: LineView | null;
 }
 
-@ObjectType({ description: 'Result of writeOff.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of writeOff.' })
 export class WriteOffPayload extends WriteOffChangePayload {}
 
-@ObjectType({ description: 'Result of removeWriteOff.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of removeWriteOff.' })
 export class RemoveWriteOffPayload extends WriteOffChangePayload {}
