@@ -1,4 +1,4 @@
-import { ALLOWED, cancelBlocker, refundBlocker, refundableCents, removalBlocker, toAvailability, writeOffBlocker } from './availability';
+import { ALLOWED, cancelBlocker, nextRefundBlocker, nextWriteOffBlocker, refundBlocker, refundableCents, removalBlocker, toAvailability, writeOffBlocker } from './availability';
 import { refusal } from './codes';
 import { LineState, PaymentState, ResponsibilityOrigin, WriteOffState } from './types';
 
@@ -11,6 +11,9 @@ const HAS_WRITE_OFFS = { code: 'PR_HAS_WRITE_OFFS', message: 'Remove the write-o
 const ALREADY_CANCELLED = { code: 'PR_CANCELLED', message: 'This PR is already cancelled.' };
 const NOTHING_TO_REMOVE = { code: 'NOTHING_TO_REMOVE', message: 'This write-off has already been fully removed.' };
 const NOTHING_TO_REFUND = { code: 'NOTHING_TO_REFUND', message: 'This payment has already been fully refunded.' };
+const WO_REVERSED = { code: 'PR_REVERSED', message: 'This PR was reversed by the insurer, so there is nothing to write off.' };
+const CANCEL_REVERSED = { code: 'PR_REVERSED', message: 'This PR was reversed by the insurer; it is already out of the balance.' };
+const PAYMENT_VOIDED = { code: 'PAYMENT_VOIDED', message: 'This payment was voided.' };
 
 function line(over: Partial<LineState> = {}): LineState {
   return { id: 'L1', chargeId: 'C1', kind: 'COPAY', origin: 'STAFF', status: 'ACTIVE', amountCents: 10000, paidCents: 0, writtenOffCents: 0, ...over };
@@ -18,8 +21,9 @@ function line(over: Partial<LineState> = {}): LineState {
 function writeOff(activeCents: number, amountCents = 5000): WriteOffState {
   return { id: 'W1', responsibilityId: 'L1', amountCents, activeCents };
 }
-function payment(amountCents: number, refundedCents: number, allocated = 0): PaymentState {
-  return { id: 'P1', amountCents, refundedCents, allocations: allocated ? [{ id: 'A1', responsibilityId: 'L1', remainingCents: allocated, sequence: 1 }] : [] };
+function payment(amountCents: number, refundedCents: number, allocated = 0, voidedCents?: number): PaymentState {
+  const allocations = allocated ? [{ id: 'A1', responsibilityId: 'L1', remainingCents: allocated, sequence: 1 }] : [];
+  return voidedCents === undefined ? { id: 'P1', amountCents, refundedCents, allocations } : { id: 'P1', amountCents, refundedCents, voidedCents, allocations };
 }
 
 describe('toAvailability', () => {
@@ -82,6 +86,19 @@ describe('writeOffBlocker (canWriteOff)', () => {
     );
   });
 
+  it('PR_REVERSED for a reversed line (docs/design.md §8.3), after FORBIDDEN and before every amount rule', () => {
+    expect(writeOffBlocker(line({ status: 'REVERSED', origin: 'REMITTANCE' }), true)).toEqual(WO_REVERSED);
+    expect(writeOffBlocker(line({ status: 'REVERSED' }), true)).toEqual(WO_REVERSED);
+    // reversed wins over "already paid" and "already written off" even for inconsistent data
+    expect(writeOffBlocker(line({ status: 'REVERSED', paidCents: 10000 }), true)).toEqual(WO_REVERSED);
+    expect(writeOffBlocker(line({ status: 'REVERSED', writtenOffCents: 10000 }), true)).toEqual(WO_REVERSED);
+    expect(writeOffBlocker(line({ status: 'REVERSED', paidCents: 3000, writtenOffCents: 7000 }), true)).toEqual(WO_REVERSED);
+    expect(writeOffBlocker(line({ status: 'REVERSED' }), false)).toEqual(FORBIDDEN);
+    // and before the cap on write-offs per line
+    expect(nextWriteOffBlocker(line({ status: 'REVERSED' }), 20, true)).toEqual(WO_REVERSED);
+    expect(toAvailability(writeOffBlocker(line({ status: 'REVERSED', origin: 'REMITTANCE' }), true))).toEqual({ allowed: false, ...WO_REVERSED });
+  });
+
   it('toAvailability of it gives the screen shape', () => {
     expect(toAvailability(writeOffBlocker(line({ paidCents: 10000 }), true))).toEqual({ allowed: false, ...ALREADY_PAID });
     expect(toAvailability(writeOffBlocker(line(), true))).toEqual({ allowed: true, code: null, message: null });
@@ -116,6 +133,20 @@ describe('cancelBlocker (canCancel)', () => {
   it('PR_CANCELLED "already cancelled" for a cancelled line', () => {
     expect(cancelBlocker(line({ status: 'CANCELLED' }), true)).toEqual(ALREADY_CANCELLED);
     expect(cancelBlocker(line({ status: 'CANCELLED', origin: 'ESTIMATED' }), true)).toEqual(ALREADY_CANCELLED);
+  });
+
+  it.each(['ESTIMATED', 'SELF_PAY', 'STAFF', 'REMITTANCE'] as ResponsibilityOrigin[])('PR_REVERSED for a reversed %s line, right after FORBIDDEN', (origin) => {
+    expect(cancelBlocker(line({ origin, status: 'REVERSED' }), true)).toEqual(CANCEL_REVERSED);
+    expect(cancelBlocker(line({ origin, status: 'REVERSED', paidCents: 10000 }), true)).toEqual(CANCEL_REVERSED);
+    expect(cancelBlocker(line({ origin, status: 'REVERSED', writtenOffCents: 1 }), true)).toEqual(CANCEL_REVERSED);
+    expect(cancelBlocker(line({ origin, status: 'REVERSED' }), false)).toEqual(FORBIDDEN);
+  });
+
+  // Only a remittance's lines are ever reversed (docs/design.md §8.3), so the CANCEL_REVERSED tooltip must be reachable
+  // for a REMITTANCE line; PR_FROM_REMITTANCE ("Write it off, or post a corrected remittance") is wrong for one whose
+  // remittance was already reversed or corrected, and writing it off is refused (PR_REVERSED).
+  it('PR_REVERSED, not PR_FROM_REMITTANCE, for a reversed remittance line', () => {
+    expect(cancelBlocker(line({ origin: 'REMITTANCE', status: 'REVERSED' }), true)).toEqual(CANCEL_REVERSED);
   });
 });
 
@@ -159,5 +190,24 @@ describe('refundBlocker (canRefund)', () => {
   it('NOTHING_TO_REFUND when fully refunded', () => {
     expect(refundBlocker(payment(10000, 10000), true)).toEqual(NOTHING_TO_REFUND);
     expect(refundBlocker(payment(1, 1), true)).toEqual(NOTHING_TO_REFUND);
+  });
+
+  it('PAYMENT_VOIDED for a voided payment (docs/design.md §8.2), after FORBIDDEN and before NOTHING_TO_REFUND', () => {
+    expect(refundBlocker(payment(10000, 0, 0, 10000), true)).toEqual(PAYMENT_VOIDED);
+    expect(refundBlocker(payment(10000, 0, 0, 1), true)).toEqual(PAYMENT_VOIDED);
+    expect(refundBlocker(payment(10000, 10000, 0, 1), true)).toEqual(PAYMENT_VOIDED);
+    expect(refundBlocker(payment(10000, 0, 0, 10000), false)).toEqual(FORBIDDEN);
+    expect(toAvailability(refundBlocker(payment(10000, 0, 0, 10000), true))).toEqual({ allowed: false, ...PAYMENT_VOIDED });
+  });
+
+  it('a payment that stands (voidedCents 0) is judged on what is refundable alone', () => {
+    expect(refundBlocker(payment(10000, 0, 0, 0), true)).toBeNull();
+    expect(refundBlocker(payment(10000, 10000, 0, 0), true)).toEqual(NOTHING_TO_REFUND);
+  });
+
+  it('nextRefundBlocker: PAYMENT_VOIDED before the cap on refunds per payment', () => {
+    expect(nextRefundBlocker(payment(10000, 0, 0, 10000), 20, true)).toEqual(PAYMENT_VOIDED);
+    expect(nextRefundBlocker(payment(10000, 0, 0, 0), 20, true)).toMatchObject({ code: 'TOO_MANY_ITEMS' });
+    expect(nextRefundBlocker(payment(10000, 0, 0, 0), 19, true)).toBeNull();
   });
 });

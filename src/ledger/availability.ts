@@ -23,6 +23,7 @@ const forbidden = (): Refusal => refusal(RefusalCode.FORBIDDEN, Tooltip.FORBIDDE
 export function writeOffBlocker(line: LineState, permitted: boolean): Refusal | null {
   if (!permitted) return forbidden();
   if (line.status === 'CANCELLED') return refusal(RefusalCode.PR_CANCELLED, Tooltip.WRITE_OFF_CANCELLED);
+  if (line.status === 'REVERSED') return refusal(RefusalCode.PR_REVERSED, Tooltip.WRITE_OFF_REVERSED);
   if (line.paidCents >= line.amountCents) return refusal(RefusalCode.PR_ALREADY_PAID, Tooltip.ALREADY_PAID);
   if (line.writtenOffCents >= line.amountCents) return refusal(RefusalCode.PR_ALREADY_WRITTEN_OFF, Tooltip.ALREADY_WRITTEN_OFF);
   if (openCents(line) <= 0) {
@@ -42,6 +43,8 @@ export function nextWriteOffBlocker(line: LineState, writeOffCount: number, perm
 /** First failing rule for cancelling this line (§2.4, §2.5), or null when allowed. */
 export function cancelBlocker(line: LineState, permitted: boolean): Refusal | null {
   if (!permitted) return forbidden();
+  // A reversed line came from a remittance: it is already out of the balance, whatever its origin would say.
+  if (line.status === 'REVERSED') return refusal(RefusalCode.PR_REVERSED, Tooltip.CANCEL_REVERSED);
   if (line.origin === 'REMITTANCE') return refusal(RefusalCode.PR_FROM_REMITTANCE, Tooltip.FROM_REMITTANCE);
   if (line.writtenOffCents > 0) return refusal(RefusalCode.PR_HAS_WRITE_OFFS, Tooltip.HAS_WRITE_OFFS);
   if (line.status === 'CANCELLED') return refusal(RefusalCode.PR_CANCELLED, Tooltip.ALREADY_CANCELLED);
@@ -61,13 +64,14 @@ export function refundableCents(payment: Pick<PaymentState, 'amountCents' | 'ref
 }
 
 /** First failing rule for refunding this payment, or null when allowed. */
-export function refundBlocker(payment: Pick<PaymentState, 'amountCents' | 'refundedCents'>, permitted: boolean): Refusal | null {
+export function refundBlocker(payment: Pick<PaymentState, 'amountCents' | 'refundedCents' | 'voidedCents'>, permitted: boolean): Refusal | null {
   if (!permitted) return forbidden();
+  if ((payment.voidedCents ?? 0) > 0) return refusal(RefusalCode.PAYMENT_VOIDED, Tooltip.PAYMENT_VOIDED);
   if (refundableCents(payment) <= 0) return refusal(RefusalCode.NOTHING_TO_REFUND, Tooltip.NOTHING_TO_REFUND);
   return null;
 }
 
 /** What stops the next refund of this payment: refundBlocker, then the cap on refunds per payment. */
-export function nextRefundBlocker(payment: Pick<PaymentState, 'amountCents' | 'refundedCents'>, refundCount: number, permitted: boolean): Refusal | null {
+export function nextRefundBlocker(payment: Pick<PaymentState, 'amountCents' | 'refundedCents' | 'voidedCents'>, refundCount: number, permitted: boolean): Refusal | null {
   return refundBlocker(payment, permitted) ?? refundsFull(refundCount);
 }

@@ -29,6 +29,30 @@ describe('computeBalance', () => {
     expect(computeBalance(lines, [])).toEqual({ responsibilityCents: 10000, paidCents: 0, writtenOffCents: 0, outstandingCents: 10000, creditCents: 0 });
   });
 
+  it('leaves reversed lines out of every total, like cancelled ones (docs/design.md §8.3)', () => {
+    const lines = [
+      line('L1', { paidCents: 1000 }),
+      line('L2', { status: 'REVERSED', origin: 'REMITTANCE', amountCents: 7500 }),
+      line('L3', { status: 'REVERSED', origin: 'REMITTANCE', amountCents: 500, paidCents: 500, writtenOffCents: 0 }),
+      line('L4', { status: 'CANCELLED', amountCents: 300 }),
+    ];
+    expect(computeBalance(lines, [])).toEqual({ responsibilityCents: 10000, paidCents: 1000, writtenOffCents: 0, outstandingCents: 9000, creditCents: 0 });
+    expect(computeBalance([line('L2', { status: 'REVERSED', writtenOffCents: 4000 })], [])).toEqual({
+      responsibilityCents: 0,
+      paidCents: 0,
+      writtenOffCents: 0,
+      outstandingCents: 0,
+      creditCents: 0,
+    });
+  });
+
+  it('counts no credit for a voided payment (docs/design.md §8.2)', () => {
+    const voided: PaymentState = { ...payment('P1', 5000), voidedCents: 5000 };
+    const standing: PaymentState = { ...payment('P2', 4000, [1000]), voidedCents: 0 };
+    expect(computeBalance([], [voided, standing]).creditCents).toBe(3000);
+    expect(computeBalance([], [voided]).creditCents).toBe(0);
+  });
+
   it('reports credit (Σ unallocated over payments) beside outstanding, never netted into it', () => {
     const lines = [line('L1', { paidCents: 2000 })];
     const payments = [payment('P1', 5000, [2000]), payment('P2', 4000, [], 1000), payment('P3', 100, [], 100)];

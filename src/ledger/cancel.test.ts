@@ -46,6 +46,13 @@ describe('planCancel', () => {
     expect(planCancel(line({ status: 'CANCELLED' }), [])).toEqual({ code: 'PR_CANCELLED', message: 'This PR is already cancelled.' });
   });
 
+  it('refuses a reversed line (docs/design.md §8.3), releasing nothing', () => {
+    const reversed = { code: 'PR_REVERSED', message: 'This PR was reversed by the insurer; it is already out of the balance.' };
+    for (const origin of ['ESTIMATED', 'SELF_PAY', 'STAFF'] as const) {
+      expect(planCancel(line({ origin, status: 'REVERSED' }), [alloc('A1', 'L1', 1000, 1)])).toEqual(reversed);
+    }
+  });
+
   it('does not modify its inputs', () => {
     const l = Object.freeze(line({ paidCents: 3000 }));
     const allocations = Object.freeze([Object.freeze(alloc('A1', 'L1', 3000, 1))]);

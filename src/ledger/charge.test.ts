@@ -21,6 +21,11 @@ describe('chargeCapacityCents', () => {
     expect(chargeCapacityCents(25000, [line('a', 25000)])).toBe(0);
   });
 
+  it('ignores reversed lines too (docs/design.md §8.3)', () => {
+    expect(chargeCapacityCents(25000, [line('a', 10000), line('b', 5000, 'REVERSED')])).toBe(15000);
+    expect(chargeCapacityCents(25000, [line('a', 25000, 'REVERSED'), line('b', 25000, 'CANCELLED')])).toBe(25000);
+  });
+
   it('does not depend on payments or write-offs on the lines', () => {
     const l = { ...line('a', 10000), paidCents: 4000, writtenOffCents: 6000 };
     expect(chargeCapacityCents(25000, [l])).toBe(15000);

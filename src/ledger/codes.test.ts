@@ -36,6 +36,24 @@ describe('RefusalCode', () => {
       // not named in §2.5 but returned by the payment and remittance rules
       'ALLOCATION_NOT_ALLOWED',
       'INVALID_REMITTANCE',
+      'INVALID_DATE',
+      // docs/design.md §8: posting batches, voids, corrected remittances, applied credit
+      'PR_REVERSED',
+      'PAYMENT_HAS_REFUNDS',
+      'PAYMENT_VOIDED',
+      'REMITTANCE_NOT_FOUND',
+      'ALREADY_REVERSED',
+      'NO_CREDIT',
+      'NOTHING_OPEN',
+      'CREDIT_EXCEEDED',
+      'BATCH_NOT_DRAFT',
+      'INVALID_ENTRY',
+      'ENTRY_NOT_ALLOWED',
+      'PREVIEW_STALE',
+      'BATCH_OUT_OF_BALANCE',
+      'ALREADY_NEGATED',
+      'BATCH_NOT_POSTED',
+      'BATCH_HAS_DEPENDENTS',
     ];
     const values = Object.values(RefusalCode) as string[];
     for (const code of design) expect(values).toContain(code);
@@ -58,9 +76,33 @@ describe('Tooltip: the §2.5 texts, word for word', () => {
     expect(Tooltip[key]).toBe(text);
   });
 
+  // docs/design.md §8.2, §8.3: a voided payment and a reversed line say why the button is off.
+  it.each([
+    ['WRITE_OFF_REVERSED', 'This PR was reversed by the insurer, so there is nothing to write off.'],
+    ['CANCEL_REVERSED', 'This PR was reversed by the insurer; it is already out of the balance.'],
+    ['PAYMENT_VOIDED', 'This payment was voided.'],
+    ['PAYMENT_HAS_REFUNDS', 'Money was already refunded from this payment, so it cannot be voided.'],
+  ] as const)('%s (§8)', (key, text) => {
+    expect(Tooltip[key]).toBe(text);
+  });
+
   it('has no other entries', () => {
     expect(Object.keys(Tooltip).sort()).toEqual(
-      ['FORBIDDEN', 'WRITE_OFF_CANCELLED', 'ALREADY_PAID', 'ALREADY_WRITTEN_OFF', 'FROM_REMITTANCE', 'HAS_WRITE_OFFS', 'ALREADY_CANCELLED', 'NOTHING_TO_REMOVE', 'NOTHING_TO_REFUND'].sort(),
+      [
+        'FORBIDDEN',
+        'WRITE_OFF_CANCELLED',
+        'ALREADY_PAID',
+        'ALREADY_WRITTEN_OFF',
+        'FROM_REMITTANCE',
+        'HAS_WRITE_OFFS',
+        'ALREADY_CANCELLED',
+        'NOTHING_TO_REMOVE',
+        'NOTHING_TO_REFUND',
+        'WRITE_OFF_REVERSED',
+        'CANCEL_REVERSED',
+        'PAYMENT_VOIDED',
+        'PAYMENT_HAS_REFUNDS',
+      ].sort(),
     );
   });
 });

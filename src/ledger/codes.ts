@@ -35,6 +35,24 @@ export const RefusalCode = {
   REFUND_METHOD_NOT_ALLOWED: 'REFUND_METHOD_NOT_ALLOWED',
   /** A list over its bound (./limits): too long an input list, or a charge, line or payment that is full. */
   TOO_MANY_ITEMS: 'TOO_MANY_ITEMS',
+  // Posting, corrections and credit (docs/design.md §8).
+  /** The line's remittance was reversed by the insurer: it is out of every balance. */
+  PR_REVERSED: 'PR_REVERSED',
+  PAYMENT_HAS_REFUNDS: 'PAYMENT_HAS_REFUNDS',
+  PAYMENT_VOIDED: 'PAYMENT_VOIDED',
+  REMITTANCE_NOT_FOUND: 'REMITTANCE_NOT_FOUND',
+  ALREADY_REVERSED: 'ALREADY_REVERSED',
+  NO_CREDIT: 'NO_CREDIT',
+  NOTHING_OPEN: 'NOTHING_OPEN',
+  CREDIT_EXCEEDED: 'CREDIT_EXCEEDED',
+  BATCH_NOT_DRAFT: 'BATCH_NOT_DRAFT',
+  INVALID_ENTRY: 'INVALID_ENTRY',
+  ENTRY_NOT_ALLOWED: 'ENTRY_NOT_ALLOWED',
+  PREVIEW_STALE: 'PREVIEW_STALE',
+  BATCH_OUT_OF_BALANCE: 'BATCH_OUT_OF_BALANCE',
+  ALREADY_NEGATED: 'ALREADY_NEGATED',
+  BATCH_NOT_POSTED: 'BATCH_NOT_POSTED',
+  BATCH_HAS_DEPENDENTS: 'BATCH_HAS_DEPENDENTS',
 } as const;
 export type RefusalCode = (typeof RefusalCode)[keyof typeof RefusalCode];
 
@@ -65,6 +83,10 @@ export const Tooltip = {
   ALREADY_CANCELLED: 'This PR is already cancelled.',
   NOTHING_TO_REMOVE: 'This write-off has already been fully removed.',
   NOTHING_TO_REFUND: 'This payment has already been fully refunded.',
+  WRITE_OFF_REVERSED: 'This PR was reversed by the insurer, so there is nothing to write off.',
+  CANCEL_REVERSED: 'This PR was reversed by the insurer; it is already out of the balance.',
+  PAYMENT_VOIDED: 'This payment was voided.',
+  PAYMENT_HAS_REFUNDS: 'Money was already refunded from this payment, so it cannot be voided.',
 } as const;
 
 export function notFound(what: string, field?: readonly string[]): Refusal {

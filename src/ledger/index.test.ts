@@ -324,6 +324,17 @@ describe('index', () => {
       'planRefund',
       'planRemittance',
       'computeBalance',
+      'planVoid',
+      'voidBlocker',
+      'planApplyCredit',
+      'planReverseRemittance',
+      'remittanceToReverse',
+      'cloneLedger',
+      'voidPayment',
+      'reverseLine',
+      'reverseRemittance',
+      'remittanceRecord',
+      'MAX_PAYMENTS_PER_CREDIT',
     ]) {
       expect(ledger).toHaveProperty(name);
     }
@@ -332,9 +343,13 @@ describe('index', () => {
   it('holds the §2.1/§2.2 vocabularies', () => {
     expect([...ledger.ResponsibilityKinds]).toEqual(['COPAY', 'COINSURANCE', 'DEDUCTIBLE', 'NON_COVERED', 'OTHER', 'SELF_PAY', 'CUSTOM']);
     expect([...ledger.ResponsibilityOrigins]).toEqual(['REMITTANCE', 'ESTIMATED', 'SELF_PAY', 'STAFF']);
-    expect([...ledger.ResponsibilityStatuses]).toEqual(['ACTIVE', 'CANCELLED']);
+    expect([...ledger.ResponsibilityStatuses]).toEqual(['ACTIVE', 'CANCELLED', 'REVERSED']);
     expect([...ledger.RefundMethods]).toEqual(['ACCOUNT_CREDIT', 'ORIGINAL_CARD', 'EXTERNAL_CASH_OR_CARD', 'EXTERNAL_CHECK']);
     expect([...ledger.PaymentPurposes]).toEqual(['BALANCE', 'COPAY', 'COINSURANCE', 'DEDUCTIBLE', 'SELF_PAY']);
+  });
+
+  it('holds the causes an allocation shrinks for, the §8 ones (void, reversal, credit returned) included', () => {
+    expect([...ledger.AllocationReductionCauses]).toEqual(['REFUND', 'ACCOUNT_CREDIT', 'CANCELLATION', 'SUPERSEDED', 'VOID', 'REVERSAL', 'CREDIT_RETURNED']);
   });
 });
 

@@ -12,6 +12,8 @@ export * from './cancel';
 export * from './payment';
 export * from './refund';
 export * from './remittance';
+export * from './void';
+export * from './credit';
 export * from './balance';
 export * from './dates';
 export * from './ledger-state';

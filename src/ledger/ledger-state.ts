@@ -27,8 +27,20 @@ export interface PatientLedger {
 export interface LedgerCharge {
   id: string;
   billedCents: number;
-  /** The external ids of the remittances recorded for it: one id is recorded once per charge. */
-  remittanceIds: Set<string>;
+  /** Its date of service: applied credit pays the oldest first (§8.4). */
+  serviceDate: string;
+  /** The remittances recorded for it, by external id: one id is recorded once per charge. */
+  remittances: Map<string, LedgerRemittance>;
+}
+
+export interface LedgerRemittance {
+  /** The remittances row. */
+  recordId: string;
+  externalId: string;
+  /** The lines it created, oldest first. */
+  lineIds: string[];
+  /** Reversed by the insurer, or replaced by a corrected remittance (§8.3). */
+  reversed: boolean;
 }
 
 export type LedgerLine = LineState & {
@@ -37,8 +49,10 @@ export type LedgerLine = LineState & {
   writeOffCount: number;
 };
 export type LedgerAllocation = AllocationState & { paymentId: string };
-export type LedgerPayment = Omit<PaymentState, 'allocations'> & {
+export type LedgerPayment = Omit<PaymentState, 'allocations' | 'voidedCents'> & {
   method: PaymentMethod;
+  /** What left the ledger when it was voided (§8.2); 0 while it stands. */
+  voidedCents: number;
   /** Its allocations, oldest first. */
   allocations: LedgerAllocation[];
   /** Its refunds so far: one payment holds at most MAX_REFUNDS_PER_PAYMENT. */
@@ -53,10 +67,28 @@ export function emptyLedger(patientId: string, version: number): PatientLedger {
   return { patientId, version, totals: computeBalance([], []), charges: new Map(), lines: new Map(), payments: new Map(), allocations: new Map(), writeOffs: new Map() };
 }
 
+/** A copy to change without touching the original: what a preview applies a batch to (docs/design.md §8.1). */
+export function cloneLedger(ledger: PatientLedger): PatientLedger {
+  const allocations = new Map([...ledger.allocations].map(([id, a]) => [id, { ...a }]));
+  return {
+    patientId: ledger.patientId,
+    version: ledger.version,
+    totals: { ...ledger.totals },
+    charges: new Map(
+      [...ledger.charges].map(([id, c]) => [id, { ...c, remittances: new Map([...c.remittances].map(([key, r]) => [key, { ...r, lineIds: [...r.lineIds] }])) }]),
+    ),
+    lines: new Map([...ledger.lines].map(([id, l]) => [id, { ...l }])),
+    payments: new Map([...ledger.payments].map(([id, p]) => [id, { ...p, allocations: p.allocations.map((a) => allocations.get(a.id)!) }])),
+    allocations,
+    writeOffs: new Map([...ledger.writeOffs].map(([id, w]) => [id, { ...w }])),
+  };
+}
+
 /** The ledger facts, each as the state functions take it. */
 export interface ChargeFact {
   id: string;
   billedCents: number;
+  serviceDate: string;
 }
 export interface LineFact {
   id: string;
@@ -65,6 +97,8 @@ export interface LineFact {
   origin: LineState['origin'];
   amountCents: number;
   sequence: number;
+  /** The remittances row that created it, for REMITTANCE lines. */
+  remittanceId?: string | null;
 }
 export interface PaymentFact {
   id: string;
@@ -90,17 +124,36 @@ function must<T>(value: T | undefined, what: string): T {
 }
 
 export function addCharge(ledger: PatientLedger, fact: ChargeFact): void {
-  ledger.charges.set(fact.id, { id: fact.id, billedCents: fact.billedCents, remittanceIds: new Set() });
+  ledger.charges.set(fact.id, { id: fact.id, billedCents: fact.billedCents, serviceDate: fact.serviceDate, remittances: new Map() });
 }
 
-export function addRemittance(ledger: PatientLedger, chargeId: string, externalId: string): void {
-  must(ledger.charges.get(chargeId), `charge ${chargeId}`).remittanceIds.add(externalId);
+export function addRemittance(ledger: PatientLedger, chargeId: string, remittance: { recordId: string; externalId: string }): void {
+  must(ledger.charges.get(chargeId), `charge ${chargeId}`).remittances.set(remittance.externalId, { ...remittance, lineIds: [], reversed: false });
+}
+
+/** The remittance recorded as `recordId`, wherever it is: reversals name the record. */
+export function remittanceRecord(ledger: PatientLedger, chargeId: string, recordId: string): LedgerRemittance {
+  const charge = must(ledger.charges.get(chargeId), `charge ${chargeId}`);
+  return must([...charge.remittances.values()].find((r) => r.recordId === recordId), `remittance ${recordId}`);
+}
+
+/** A remittance reversed by the insurer or replaced by a corrected one: its lines were reversed with it (§8.3). */
+export function reverseRemittance(ledger: PatientLedger, chargeId: string, recordId: string): void {
+  remittanceRecord(ledger, chargeId, recordId).reversed = true;
 }
 
 /** A new line owes its whole amount: nothing paid, nothing written off. */
-export function addLine(ledger: PatientLedger, fact: LineFact): LedgerLine {
+export function addLine(ledger: PatientLedger, { remittanceId, ...fact }: LineFact): LedgerLine {
   const line: LedgerLine = { ...fact, status: 'ACTIVE', paidCents: 0, writtenOffCents: 0, writeOffCount: 0 };
   ledger.lines.set(line.id, line);
+  if (remittanceId) remittanceRecord(ledger, line.chargeId, remittanceId).lineIds.push(line.id);
+  return line;
+}
+
+/** A reversed line leaves every balance like a cancelled one; its payments were released first (§8.3). */
+export function reverseLine(ledger: PatientLedger, lineId: string): LedgerLine {
+  const line = must(ledger.lines.get(lineId), `line ${lineId}`);
+  line.status = 'REVERSED';
   return line;
 }
 
@@ -112,7 +165,7 @@ export function cancelLine(ledger: PatientLedger, lineId: string): LedgerLine {
 }
 
 export function addPayment(ledger: PatientLedger, fact: PaymentFact): LedgerPayment {
-  const payment: LedgerPayment = { id: fact.id, amountCents: fact.amountCents, method: fact.method, refundedCents: 0, refundCount: 0, allocations: [] };
+  const payment: LedgerPayment = { id: fact.id, amountCents: fact.amountCents, method: fact.method, refundedCents: 0, voidedCents: 0, refundCount: 0, allocations: [] };
   ledger.payments.set(payment.id, payment);
   return payment;
 }
@@ -141,6 +194,13 @@ export function addRefund(ledger: PatientLedger, paymentId: string, returnedCent
   const payment = must(ledger.payments.get(paymentId), `payment ${paymentId}`);
   payment.refundedCents += returnedCents;
   payment.refundCount += 1;
+  return payment;
+}
+
+/** A void: the payment's allocations were released first, so what is left of it (its credit) leaves the ledger (§8.2). */
+export function voidPayment(ledger: PatientLedger, paymentId: string, cents: number): LedgerPayment {
+  const payment = must(ledger.payments.get(paymentId), `payment ${paymentId}`);
+  payment.voidedCents += cents;
   return payment;
 }
 
@@ -235,12 +295,12 @@ export function ledgerDifferences(expected: PatientLedger, actual: PatientLedger
       if (other === undefined || show(value) !== show(other)) differences.push(`${what} ${id}: ${show(value)} ≠ ${other === undefined ? 'missing' : show(other)}`);
     }
   };
-  compare('charge', expected.charges, actual.charges, (c) => JSON.stringify([c.billedCents, [...c.remittanceIds].sort()]));
+  compare('charge', expected.charges, actual.charges, (c) => JSON.stringify([c.billedCents, c.serviceDate, [...c.remittances.values()]]));
   compare('line', expected.lines, actual.lines, (l) =>
     JSON.stringify([l.chargeId, l.kind, l.origin, l.status, l.amountCents, l.paidCents, l.writtenOffCents, l.sequence, l.writeOffCount]),
   );
   compare('payment', expected.payments, actual.payments, (p) =>
-    JSON.stringify([p.amountCents, p.method, p.refundedCents, p.refundCount, p.allocations.map((a) => a.id)]),
+    JSON.stringify([p.amountCents, p.method, p.refundedCents, p.voidedCents, p.refundCount, p.allocations.map((a) => a.id)]),
   );
   compare('allocation', expected.allocations, actual.allocations, (a) => JSON.stringify([a.paymentId, a.responsibilityId, a.remainingCents, a.sequence]));
   compare('write-off', expected.writeOffs, actual.writeOffs, (w) => JSON.stringify([w.responsibilityId, w.amountCents, w.activeCents, w.removalCount]));

@@ -62,8 +62,28 @@ export const MAX_AUDIT_ENTITY_IDS = MAX_PAGE_SIZE;
 /** A refused mutation answers with one userError: the first rule that fails. */
 export const MAX_USER_ERRORS = 1;
 
-/** `UserError.field` is a path into the input: at its deepest `["input", <list>, <index>, <field>]`. */
-export const MAX_FIELD_PATH_SEGMENTS = 4;
+/**
+ * `UserError.field` is a path into the input: at its deepest a batch entry's allocation,
+ * `["input", "entries", <index>, "payment", "allocations", <index>, "amountCents"]`.
+ */
+export const MAX_FIELD_PATH_SEGMENTS = 8;
+
+/** Posting batches (docs/design.md §8.1): entries one call may add (a day's deposit of 500 payments), and a batch may hold. */
+export const MAX_ENTRIES_PER_ADD = 500;
+export const MAX_ENTRIES_PER_BATCH = 2_000;
+/** What an ERA import could not post, kept on its batch: at most one issue per claim it read. */
+export const MAX_ISSUES_PER_BATCH = MAX_ENTRIES_PER_BATCH;
+/** A preview lists every refusal: at most one per entry, and the batch's own. */
+export const MAX_PREVIEW_USER_ERRORS = MAX_ENTRIES_PER_BATCH + 1;
+/**
+ * A preview lists every line the batch touches, so a batch may touch at most this many: each entry is counted at the
+ * most it can touch when it is added (`entryLineBudget`), and a batch over the budget refuses more entries.
+ */
+export const MAX_PREVIEW_LINES = 10_000;
+/** Applying credit draws on at most this many of the patient's payments at once (oldest first); the rest stays credit. */
+export const MAX_PAYMENTS_PER_CREDIT = 50;
+/** Applying credit without allocations pays at most this many lines at once (oldest first); the rest stays credit. */
+export const MAX_LINES_PER_CREDIT = MAX_ALLOCATIONS_PER_PAYMENT;
 
 const count = (n: number) => n.toLocaleString('en-US');
 

@@ -49,6 +49,12 @@ describe('planLinePayment (up-front and self-pay)', () => {
     expect(planLinePayment('COPAY', 1, full, false)).toMatchObject({ code: 'PR_EXCEEDS_CHARGE' });
   });
 
+  it('ignores reversed lines when working out the room (docs/design.md §8.3)', () => {
+    const c = { billedCents: 25000, lines: [line('L1'), line('L2', { amountCents: 15000, status: 'REVERSED' })] };
+    expect(planLinePayment('COPAY', 15000, c, false)).toMatchObject({ kind: 'NEW_LINE' });
+    expect(planLinePayment('COPAY', 15001, c, false)).toMatchObject({ code: 'PR_EXCEEDS_CHARGE' });
+  });
+
   it.each(BAD_AMOUNTS)('refuses an amount of %p first (before charge and allocation checks)', (amount) => {
     expect(planLinePayment('COPAY', amount, null, true)).toEqual(PAYMENT_INVALID);
   });
@@ -164,6 +170,17 @@ describe('planBalancePayment', () => {
       message: "You can't put $1.00 on this PR: this PR was cancelled.",
       field: ['input', 'allocations', '0', 'amountCents'],
     });
+  });
+
+  it('refuses a reversed line, saying so (docs/design.md §8.3)', () => {
+    const withReversed = byId(line('L4', { status: 'REVERSED', amountCents: 2000 }), line('L5', { status: 'REVERSED', amountCents: 2000, paidCents: 2000 }));
+    for (const id of ['L4', 'L5']) {
+      expect(planBalancePayment(3000, [{ responsibilityId: id, amountCents: 100 }], withReversed)).toEqual({
+        code: 'ALLOCATION_EXCEEDS_OPEN',
+        message: "You can't put $1.00 on this PR: this PR was reversed.",
+        field: ['input', 'allocations', '0', 'amountCents'],
+      });
+    }
   });
 
   it('NOT_FOUND for a line that is not the patient’s, pointing at the allocation', () => {

@@ -85,7 +85,7 @@ export function planBalancePayment(
     const total = (perLine.get(line.id) ?? 0) + allocation.amountCents;
     const open = openCents(line);
     if (total > open) {
-      const why = line.status === 'CANCELLED' ? 'this PR was cancelled' : `only ${formatCents(open)} is open on this PR`;
+      const why = line.status === 'CANCELLED' ? 'this PR was cancelled' : line.status === 'REVERSED' ? 'this PR was reversed' : `only ${formatCents(open)} is open on this PR`;
       return refusal(RefusalCode.ALLOCATION_EXCEEDS_OPEN, `You can't put ${formatCents(total)} on this PR: ${why}.`, [...field, 'amountCents']);
     }
     perLine.set(line.id, total);

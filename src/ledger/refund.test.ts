@@ -174,6 +174,20 @@ describe('planRefund: refusals and their order', () => {
     }
   });
 
+  it.each([...RETURNING, 'ACCOUNT_CREDIT' as RefundMethod])('PAYMENT_VOIDED for a voided payment (%s), before the amount and the cap (docs/design.md §8.2)', (method) => {
+    const voided: RefundablePayment = { ...payment(5000, [alloc('A1', 0, 1)]), voidedCents: 5000 };
+    const refusal = { code: 'PAYMENT_VOIDED', message: 'This payment was voided.' };
+    expect(planRefund(voided, 0, method, null)).toEqual(refusal);
+    expect(planRefund(voided, 0, method, 0)).toEqual(refusal);
+    expect(planRefund(voided, 0, method, 1)).toEqual(refusal);
+    expect(planRefund(voided, 20, method, 1)).toEqual(refusal);
+    expect(planRefund({ ...voided, method: 'CASH' }, 0, method, 1)).toEqual(refusal);
+  });
+
+  it('a payment that stands (voidedCents 0) refunds as before', () => {
+    expect(planRefund({ ...mixed(), voidedCents: 0 }, 0, 'EXTERNAL_CHECK', 2000)).toEqual({ amountCents: 2000, returnsMoney: true, takebacks: [] });
+  });
+
   it('does not modify the payment', () => {
     const p = mixed();
     const before = JSON.parse(JSON.stringify(p));

@@ -4,6 +4,7 @@ import { exceedsCharge } from './charge';
 import { MAX_LINES_PER_PAYMENT, checkAdjustmentCount, checkLinesPerCharge } from './limits';
 import { openCents } from './lines';
 import { AllocationState, LineState, ResponsibilityKind, WriteOffState } from './types';
+import type { LedgerCharge, LedgerRemittance } from './ledger-state';
 
 export const ADJUSTMENT_GROUPS = ['PR', 'CO', 'OA', 'PI'] as const;
 
@@ -41,10 +42,12 @@ export interface RemittancePlan {
   newLines: NewRemittanceLine[];
   /** Active ESTIMATED lines the remittance supersedes: cancelled. */
   supersededLineIds: string[];
+  /** The lines of the remittance this one corrects (§8.3): reversed. */
+  reversedLineIds: string[];
   /** Write-offs still active on superseded lines: reversed so those lines can be cancelled. */
   reversals: { writeOffId: string; cents: number }[];
-  /** Money taken off superseded lines. */
-  reductions: { allocationId: string; cents: number }[];
+  /** Money taken off superseded lines (SUPERSEDED) and off the corrected remittance's lines (REVERSAL). */
+  reductions: { allocationId: string; cents: number; cause: 'SUPERSEDED' | 'REVERSAL' }[];
   /** Where that money goes: a new line (by index into `newLines`) or an existing line of the charge. */
   moves: { paymentId: string; target: { newLine: number } | { responsibilityId: string }; cents: number }[];
 }
@@ -85,6 +88,7 @@ export function planRemittance(
   adjustments: readonly Adjustment[],
   allocations: readonly (AllocationState & { paymentId: string })[],
   writeOffs: readonly WriteOffState[],
+  replaced: { lineIds: readonly string[] } | null = null,
 ): RemittancePlan | Refusal {
   const checked = checkAdjustments(adjustments);
   if (!Array.isArray(checked)) return checked;
@@ -93,9 +97,15 @@ export function planRemittance(
     .map((a) => ({ kind: kindForReasonCode(a.reasonCode), reasonCode: a.reasonCode, amountCents: a.amountCents }));
   const full = checkLinesPerCharge(charge.lines.length + newLines.length, ['input', 'adjustments']);
   if (full) return full;
+  const reversedIds = new Set(replaced?.lineIds ?? []);
+  const reversedLines = charge.lines.filter((l) => reversedIds.has(l.id));
+  const blocked = reversedLines.find((l) => l.writtenOffCents > 0);
+  if (blocked) return writeOffsBlockReversal();
   const superseded = charge.lines.filter((l) => l.status === 'ACTIVE' && l.origin === 'ESTIMATED');
   const supersededIds = new Set(superseded.map((l) => l.id));
-  const remaining = charge.lines.filter((l) => l.status === 'ACTIVE' && !supersededIds.has(l.id));
+  // Every line whose money moves: the estimates and the corrected remittance's lines.
+  const emptied = new Set([...supersededIds, ...reversedIds]);
+  const remaining = charge.lines.filter((l) => l.status === 'ACTIVE' && !emptied.has(l.id));
   const total = sumCents(remaining.map((l) => l.amountCents)) + sumCents(newLines.map((l) => l.amountCents));
   if (total > charge.billedCents) return exceedsCharge(charge.billedCents, ['input', 'adjustments']);
 
@@ -110,14 +120,14 @@ export function planRemittance(
   // The lines each payment sits on once the superseded lines are emptied: a move may not spread it over more.
   const linesOfPayment = new Map<string, Set<string>>();
   const linesOf = (paymentId: string) => linesOfPayment.get(paymentId) ?? linesOfPayment.set(paymentId, new Set()).get(paymentId)!;
-  for (const a of allocations) if (a.remainingCents > 0 && !supersededIds.has(a.responsibilityId)) linesOf(a.paymentId).add(a.responsibilityId);
+  for (const a of allocations) if (a.remainingCents > 0 && !emptied.has(a.responsibilityId)) linesOf(a.paymentId).add(a.responsibilityId);
 
-  const kindOf = new Map(superseded.map((l) => [l.id, l.kind]));
+  const kindOf = new Map([...superseded, ...reversedLines].map((l) => [l.id, l.kind]));
   const reductions: RemittancePlan['reductions'] = [];
   const moves: RemittancePlan['moves'] = [];
-  const moving = allocations.filter((a) => supersededIds.has(a.responsibilityId) && a.remainingCents > 0).sort((a, b) => a.sequence - b.sequence);
+  const moving = allocations.filter((a) => emptied.has(a.responsibilityId) && a.remainingCents > 0).sort((a, b) => a.sequence - b.sequence);
   for (const allocation of moving) {
-    reductions.push({ allocationId: allocation.id, cents: allocation.remainingCents });
+    reductions.push({ allocationId: allocation.id, cents: allocation.remainingCents, cause: reversedIds.has(allocation.responsibilityId) ? 'REVERSAL' : 'SUPERSEDED' });
     let left = allocation.remainingCents;
     const kind = kindOf.get(allocation.responsibilityId);
     const onLines = linesOf(allocation.paymentId);
@@ -131,5 +141,37 @@ export function planRemittance(
       left -= cents;
     }
   }
-  return { adjustments: checked, newLines, supersededLineIds: [...supersededIds], reversals, reductions, moves };
+  return { adjustments: checked, newLines, supersededLineIds: [...supersededIds], reversedLineIds: [...reversedIds], reversals, reductions, moves };
+}
+
+function writeOffsBlockReversal(): Refusal {
+  return refusal(RefusalCode.PR_HAS_WRITE_OFFS, "Remove the write-offs on this remittance's PR lines first: a reversed line can't keep a write-off.");
+}
+
+/**
+ * The remittance a reversal or a correction names (docs/design.md §8.3): recorded for this charge and not reversed
+ * already. `field` is where the input names it.
+ */
+export function remittanceToReverse(charge: Pick<LedgerCharge, 'remittances'>, externalId: string, field: readonly string[]): LedgerRemittance | Refusal {
+  const remittance = charge.remittances.get(externalId);
+  if (!remittance) return refusal(RefusalCode.REMITTANCE_NOT_FOUND, `No remittance ${externalId} was recorded for this charge.`, field);
+  if (remittance.reversed) return refusal(RefusalCode.ALREADY_REVERSED, `Remittance ${externalId} was already reversed.`, field);
+  return remittance;
+}
+
+export interface ReversalPlan {
+  /** The remittance's lines: reversed, out of every balance. */
+  lineIds: string[];
+  /** Payments on them: released to the patient's credit. */
+  releases: { allocationId: string; cents: number }[];
+}
+
+/** Plans reversing a remittance's PR (docs/design.md §8.3): refused while any of its lines has an active write-off. */
+export function planReverseRemittance(lines: readonly LineState[], allocations: readonly AllocationState[]): ReversalPlan | Refusal {
+  if (lines.some((l) => l.writtenOffCents > 0)) return writeOffsBlockReversal();
+  const ids = new Set(lines.map((l) => l.id));
+  return {
+    lineIds: [...ids],
+    releases: allocations.filter((a) => ids.has(a.responsibilityId) && a.remainingCents > 0).map((a) => ({ allocationId: a.id, cents: a.remainingCents })),
+  };
 }

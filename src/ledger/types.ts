@@ -6,7 +6,8 @@ export type ResponsibilityKind = (typeof ResponsibilityKinds)[number];
 export const ResponsibilityOrigins = ['REMITTANCE', 'ESTIMATED', 'SELF_PAY', 'STAFF'] as const;
 export type ResponsibilityOrigin = (typeof ResponsibilityOrigins)[number];
 
-export const ResponsibilityStatuses = ['ACTIVE', 'CANCELLED'] as const;
+/** CANCELLED: PR that should never have existed (§2.4); REVERSED: PR of a remittance the insurer reversed (§8.3). */
+export const ResponsibilityStatuses = ['ACTIVE', 'CANCELLED', 'REVERSED'] as const;
 export type ResponsibilityStatus = (typeof ResponsibilityStatuses)[number];
 
 export const PaymentMethods = ['CASH', 'CHECK', 'CARD', 'OTHER'] as const;
@@ -19,7 +20,7 @@ export const RefundMethods = ['ACCOUNT_CREDIT', 'ORIGINAL_CARD', 'EXTERNAL_CASH_
 export type RefundMethod = (typeof RefundMethods)[number];
 
 /** Why an allocation shrank. Every cent taken off a line has one of these behind it. */
-export const AllocationReductionCauses = ['REFUND', 'ACCOUNT_CREDIT', 'CANCELLATION', 'SUPERSEDED'] as const;
+export const AllocationReductionCauses = ['REFUND', 'ACCOUNT_CREDIT', 'CANCELLATION', 'SUPERSEDED', 'VOID', 'REVERSAL', 'CREDIT_RETURNED'] as const;
 export type AllocationReductionCause = (typeof AllocationReductionCauses)[number];
 
 /** A PR line as the rules see it: its amount and what currently sits against it. */
@@ -51,6 +52,8 @@ export interface PaymentState {
   amountCents: number;
   /** Money actually returned to the patient. */
   refundedCents: number;
+  /** What left the ledger when the payment was voided (§8.2); absent or 0 for a payment that stands. */
+  voidedCents?: number;
   allocations: AllocationState[];
 }
 

@@ -127,6 +127,13 @@ describe('planWriteOff', () => {
     expect(planWriteOff(line(), 0, amount)).toEqual(WO_INVALID);
   });
 
+  it('refuses a reversed line (docs/design.md §8.3) with PR_REVERSED, whatever the amount and count', () => {
+    const reversed = { code: 'PR_REVERSED', message: 'This PR was reversed by the insurer, so there is nothing to write off.' };
+    expect(planWriteOff(line({ status: 'REVERSED' }), 0, 100)).toEqual(reversed);
+    expect(planWriteOff(line({ status: 'REVERSED' }), 0, 0)).toEqual(reversed);
+    expect(planWriteOff(line({ status: 'REVERSED' }), 20, 100)).toEqual(reversed);
+  });
+
   it('evaluates the line first: a blocked line wins over a bad amount', () => {
     expect(planWriteOff(line({ status: 'CANCELLED' }), 0, 0)).toEqual({ code: 'PR_CANCELLED', message: 'This PR was cancelled, so there is nothing to write off.' });
     expect(planWriteOff(line({ paidCents: 10000 }), 0, -5)).toEqual({
