@@ -7,9 +7,10 @@ import { PracticeEntity } from './practices/practice.entity';
 import { PatientEntity } from './patients/patient.entity';
 import { ChargeEntity } from './charges/charge.entity';
 import { ResponsibilityEntity } from './responsibilities/responsibility.entity';
-import { RemittanceEntity } from './remittances/remittance.entity';
-import { AllocationEntity, AllocationReductionEntity, PaymentEntity, RefundEntity } from './payments/payment.entity';
+import { RemittanceEntity, RemittanceReversalEntity } from './remittances/remittance.entity';
+import { AllocationEntity, AllocationReductionEntity, PaymentEntity, PaymentVoidEntity, RefundEntity } from './payments/payment.entity';
 import { WriteOffEntity, WriteOffReversalEntity } from './write-offs/write-off.entity';
+import { PostingBatchEntity, PostingEntryEntity } from './posting/posting.entity';
 import { IdempotencyKeyEntity } from './idempotency/idempotency.entity';
 import { AuditEventEntity, AuditEventPatientEntity } from './audit/audit-event.entity';
 
@@ -19,12 +20,16 @@ export const ENTITIES = [
   ChargeEntity,
   ResponsibilityEntity,
   RemittanceEntity,
+  RemittanceReversalEntity,
   PaymentEntity,
   AllocationEntity,
   AllocationReductionEntity,
   RefundEntity,
+  PaymentVoidEntity,
   WriteOffEntity,
   WriteOffReversalEntity,
+  PostingBatchEntity,
+  PostingEntryEntity,
   IdempotencyKeyEntity,
   AuditEventEntity,
   AuditEventPatientEntity,

@@ -27,8 +27,8 @@ export function PracticeColumn(): PropertyDecorator {
   return Column({ name: 'practice_id', type: 'varchar', length: 64 });
 }
 
-export function CentsColumn(name: string): PropertyDecorator {
-  return Column({ name, type: 'bigint', transformer: centsTransformer });
+export function CentsColumn(name: string, options: Partial<ColumnOptions> = {}): PropertyDecorator {
+  return Column({ name, type: 'bigint', transformer: centsTransformer, ...options } as ColumnOptions);
 }
 
 /**

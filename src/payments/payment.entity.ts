@@ -22,8 +22,11 @@ export class PaymentEntity {
   @TextColumn('purpose', 16) purpose: PaymentPurpose;
   @RefColumn('charge_id', { nullable: true }) chargeId: string | null;
   @InstantColumn('received_at') receivedAt: string;
-  /** The posting batch (deposit, remittance) this payment belongs to; batches come in a later issue. */
+  /** The posting batch (deposit, remittance) that posted it, if one did. */
   @RefColumn('batch_id', { nullable: true }) batchId: string | null;
+  /** What left the ledger when it was voided (docs/design.md §8.2), and when: 0 and null while it stands. */
+  @DerivedCentsColumn('voided_cents') voidedCents: number;
+  @InstantColumn('voided_at', { nullable: true }) voidedAt: string | null;
   @InstantColumn('created_at') createdAt: string;
   @TextColumn('created_by', 255) createdBy: string;
 }
@@ -45,11 +48,15 @@ export class AllocationEntity {
   @CentsColumn('amount_cents') amountCents: number;
   /** Amount less its reductions. */
   @DerivedCentsColumn('remaining_cents') remainingCents: number;
-  @TextColumn('source', 16) source: 'PAYMENT' | 'REMITTANCE_MOVE';
+  /** PAYMENT: paid with the payment; REMITTANCE_MOVE: moved from a superseded or reversed line; CREDIT: credit applied. */
+  @TextColumn('source', 16) source: 'PAYMENT' | 'REMITTANCE_MOVE' | 'CREDIT';
   @InstantColumn('created_at') createdAt: string;
 }
 
-/** Cents taken back off an allocation, and why: a refund, a move to credit, a cancelled line, a superseded line. */
+/**
+ * Cents taken back off an allocation, and why: a refund, a move to credit, a cancelled, superseded or reversed line, a
+ * void, applied credit taken back by a negation.
+ */
 @Entity('allocation_reductions')
 @Index('allocation_reductions_allocation', ['allocationId'])
 @Index('allocation_reductions_responsibility', ['responsibilityId'])
@@ -81,6 +88,22 @@ export class RefundEntity {
   @CentsColumn('amount_cents') amountCents: number;
   @CentsColumn('returned_cents') returnedCents: number;
   @TextColumn('method', 32) method: RefundMethod;
+  @TextColumn('reason', 255) reason: string;
+  @InstantColumn('created_at') createdAt: string;
+  @TextColumn('created_by', 255) createdBy: string;
+}
+
+/** A payment voided (entered in error, bounced check): `amountCents` is what left the ledger (docs/design.md §8.2). */
+@Entity('payment_voids')
+@Index('payment_voids_payment', ['paymentId'])
+@Index('payment_voids_patient', ['patientId'])
+export class PaymentVoidEntity {
+  @IdColumn() id: string;
+  @PracticeColumn() practiceId: string;
+  @RefColumn('patient_id') patientId: string;
+  @SequenceColumn() sequence: number;
+  @RefColumn('payment_id') paymentId: string;
+  @CentsColumn('amount_cents') amountCents: number;
   @TextColumn('reason', 255) reason: string;
   @InstantColumn('created_at') createdAt: string;
   @TextColumn('created_by', 255) createdBy: string;

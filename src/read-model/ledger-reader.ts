@@ -1,7 +1,23 @@
 import type { SqlRunner } from '../db/database';
 import { toCents } from '../db/columns';
 import { creditOf, MAX_TIMELINE_ENTRIES, openCents } from '../ledger';
-import type { AllocationView, BalanceView, ChargeView, LineView, PatientView, PaymentView, RefundView, TimelineEntry, WriteOffRemovalView, WriteOffView } from './views';
+import type {
+  AllocationView,
+  BalanceView,
+  ChargeView,
+  LineView,
+  PatientView,
+  PaymentView,
+  PostingBatchKind,
+  PostingBatchStatus,
+  PostingBatchView,
+  PostingEntryView,
+  RefundView,
+  RemittanceIssueView,
+  TimelineEntry,
+  WriteOffRemovalView,
+  WriteOffView,
+} from './views';
 
 type Row = Record<string, unknown>;
 
@@ -12,6 +28,7 @@ export interface Page<T> {
 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
+const centsOrNull = (v: unknown) => (v === null || v === undefined ? null : toCents(v));
 
 function balanceOf(r: Row): BalanceView {
   return {
@@ -46,6 +63,8 @@ function chargeOf(r: Row): ChargeView {
     procedureCode: String(r.procedure_code),
     description: str(r.description),
     billedCents: toCents(r.billed_cents),
+    claimNumber: str(r.claim_number),
+    lineControlNumber: str(r.line_control_number),
     createdAt: String(r.created_at),
     createdBy: String(r.created_by),
   };
@@ -82,6 +101,7 @@ function writeOffOf(r: Row): WriteOffView {
     reason: r.reason as WriteOffView['reason'],
     customReason: str(r.custom_reason),
     note: str(r.note),
+    batchId: str(r.batch_id),
     createdAt: String(r.created_at),
     createdBy: String(r.created_by),
   };
@@ -109,6 +129,58 @@ function refundOf(r: Row): RefundView {
     reason: String(r.reason),
     createdAt: String(r.created_at),
     createdBy: String(r.created_by),
+  };
+}
+
+function issueOf(issue: Partial<RemittanceIssueView>): RemittanceIssueView {
+  return {
+    code: String(issue.code),
+    message: String(issue.message),
+    claimNumber: issue.claimNumber ?? null,
+    payerClaimNumber: issue.payerClaimNumber ?? null,
+    segment: issue.segment ?? null,
+  };
+}
+
+function batchOf(r: Row): PostingBatchView {
+  return {
+    id: String(r.id),
+    kind: r.kind as PostingBatchKind,
+    status: r.status as PostingBatchStatus,
+    reference: String(r.reference),
+    payerName: str(r.payer_name),
+    depositDate: str(r.deposit_date),
+    expectedTotalCents: centsOrNull(r.expected_total_cents),
+    paymentTotalCents: toCents(r.payment_total_cents),
+    issues: (JSON.parse(String(r.issues)) as Partial<RemittanceIssueView>[]).map(issueOf),
+    createdAt: String(r.created_at),
+    createdBy: String(r.created_by),
+    createdRole: String(r.created_role),
+    postedAt: str(r.posted_at),
+    postedBy: str(r.posted_by),
+    postedRole: str(r.posted_role),
+    negatesId: str(r.negates_id),
+    negatedById: str(r.negated_by_id),
+  };
+}
+
+/** The columns of an entry the API shows: not its input, nor the ids posting created. */
+const ENTRY_COLUMNS = ['id', 'batch_id', 'position', 'kind', 'patient_id', 'amount_cents', 'charge_id', 'responsibility_id', 'payment_id', 'write_off_id']
+  .map((c) => `e.${c}`)
+  .join(', ');
+
+function entryOf(r: Row): PostingEntryView {
+  return {
+    id: String(r.id),
+    batchId: String(r.batch_id),
+    position: Number(r.position),
+    kind: r.kind as PostingEntryView['kind'],
+    patientId: String(r.patient_id),
+    amountCents: toCents(r.amount_cents),
+    chargeId: str(r.charge_id),
+    responsibilityId: str(r.responsibility_id),
+    paymentId: str(r.payment_id),
+    writeOffId: str(r.write_off_id),
   };
 }
 
@@ -239,16 +311,23 @@ export class LedgerReader {
       allocations.set(String(r.payment_id), list);
     }
     return paymentRows.map((r) => {
-      const amounts = { amountCents: toCents(r.amount_cents), allocatedCents: toCents(r.allocated_cents), refundedCents: toCents(r.refunded_cents) };
+      const amounts = {
+        amountCents: toCents(r.amount_cents),
+        allocatedCents: toCents(r.allocated_cents),
+        refundedCents: toCents(r.refunded_cents),
+        voidedCents: toCents(r.voided_cents),
+      };
       return {
         id: String(r.id),
         patientId: String(r.patient_id),
         ...amounts,
         unallocatedCents: creditOf(amounts),
+        voidedAt: str(r.voided_at),
         method: r.method as PaymentView['method'],
         purpose: r.purpose as PaymentView['purpose'],
         chargeId: str(r.charge_id),
         receivedAt: String(r.received_at),
+        batchId: str(r.batch_id),
         createdAt: String(r.created_at),
         createdBy: String(r.created_by),
         allocations: allocations.get(String(r.id)) ?? [],
@@ -277,7 +356,8 @@ export class LedgerReader {
    */
   async timelines(practiceId: string, chargeIds: readonly string[]): Promise<TimelineEntry[]> {
     if (chargeIds.length === 0) return [];
-    const order = 't.at, COALESCE(t.seq, 0), t.id';
+    // The kind last, so no two entries tie: a line's PR_ADDED and its CANCELLATION or PR_REVERSED share the row id.
+    const order = 't.at, COALESCE(t.seq, 0), t.id, t.kind';
     const sql = `SELECT * FROM (
         SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t.charge_id ORDER BY ${order}) AS entry_number
         FROM (${TIMELINE_SQL.replace(/%IN%/g, placeholders(chargeIds.length))}) t
@@ -307,11 +387,76 @@ export class LedgerReader {
   async refundsOfPayments(practiceId: string, paymentIds: readonly string[]): Promise<RefundView[]> {
     return (await this.byIds('refunds', 'f', practiceId, paymentIds, 'payment_id')).map(refundOf);
   }
+
+  async batches(practiceId: string, ids: readonly string[]): Promise<PostingBatchView[]> {
+    return (await this.byIds('posting_batches', 'b', practiceId, ids)).map(batchOf);
+  }
+
+  /** The practice's posting batches, newest first, of one status and kind when given. */
+  async listBatches(
+    practiceId: string,
+    first: number,
+    after: string[] | null,
+    filter: { status?: PostingBatchStatus | null; kind?: PostingBatchKind | null } = {},
+  ): Promise<Page<PostingBatchView>> {
+    const where = ['b.practice_id = ?'];
+    const params: unknown[] = [practiceId];
+    if (filter.status) {
+      where.push('b.status = ?');
+      params.push(filter.status);
+    }
+    if (filter.kind) {
+      where.push('b.kind = ?');
+      params.push(filter.kind);
+    }
+    if (after) {
+      where.push('(b.created_at < ? OR (b.created_at = ? AND b.id < ?))');
+      params.push(after[0], after[0], after[1]);
+    }
+    const rows = await this.sql.query(
+      `SELECT b.* FROM posting_batches b WHERE ${where.join(' AND ')} ORDER BY b.created_at DESC, b.id DESC LIMIT ?`,
+      [...params, first + 1],
+    );
+    return { rows: rows.slice(0, first).map(batchOf), hasNextPage: rows.length > first };
+  }
+
+  /** The entries of each batch, in batch order. */
+  async entriesOfBatches(practiceId: string, batchIds: readonly string[]): Promise<PostingEntryView[]> {
+    if (batchIds.length === 0) return [];
+    const rows = await this.sql.query(
+      `SELECT ${ENTRY_COLUMNS} FROM posting_entries e WHERE e.practice_id = ? AND e.batch_id IN (${placeholders(batchIds.length)})
+       ORDER BY e.batch_id, e.position, e.id`,
+      [practiceId, ...batchIds],
+    );
+    return rows.map(entryOf);
+  }
+
+  /**
+   * A batch's entries in batch order. The cursor is (position, id); one whose position is no integer column value
+   * (at most 9 digits here) matches nothing.
+   */
+  async listEntries(practiceId: string, batchId: string, first: number, after: string[] | null): Promise<Page<PostingEntryView>> {
+    const params: unknown[] = [practiceId, batchId];
+    let keyset = '';
+    if (after) {
+      if (!/^\d{1,9}$/.test(after[0])) return { rows: [], hasNextPage: false };
+      const position = Number(after[0]);
+      keyset = 'AND (e.position > ? OR (e.position = ? AND e.id > ?))';
+      params.push(position, position, after[1]);
+    }
+    const rows = await this.sql.query(
+      `SELECT ${ENTRY_COLUMNS} FROM posting_entries e WHERE e.practice_id = ? AND e.batch_id = ? ${keyset} ORDER BY e.position, e.id LIMIT ?`,
+      [...params, first + 1],
+    );
+    return { rows: rows.slice(0, first).map(entryOf), hasNextPage: rows.length > first };
+  }
 }
 
 /**
  * Every event of a charge, as rows of one shape: (kind, id, charge, line, amount, when, ledger sequence, who, why, refund method,
- * note). `%IN%` stands for the charge-id list in each part.
+ * note). `%IN%` stands for the charge-id list in each part. A released payment's who and why are the release's: the
+ * refund, the void (a payment is voided once), or the line's cancellation or reversal; credit a negation took back has
+ * neither on its row.
  */
 const TIMELINE_SQL = `
   SELECT 'CHARGE_CREATED' AS kind, c.id, c.id AS charge_id, NULL AS responsibility_id, c.billed_cents AS amount, c.created_at AS at, c.sequence AS seq, c.created_by AS actor, NULL AS reason,
@@ -319,18 +464,22 @@ const TIMELINE_SQL = `
     FROM charges c WHERE c.practice_id = ? AND c.id IN (%IN%)
   UNION ALL SELECT 'PR_ADDED', r.id, r.charge_id, r.id, r.amount_cents, r.created_at, r.sequence, r.created_by, r.origin, NULL, NULL
     FROM responsibilities r WHERE r.practice_id = ? AND r.charge_id IN (%IN%)
-  UNION ALL SELECT 'CANCELLATION', r.id, r.charge_id, r.id, r.amount_cents, r.cancelled_at, NULL, r.cancelled_by, r.cancel_reason, NULL, NULL
-    FROM responsibilities r WHERE r.practice_id = ? AND r.charge_id IN (%IN%) AND r.status = 'CANCELLED'
+  UNION ALL SELECT CASE r.status WHEN 'REVERSED' THEN 'PR_REVERSED' ELSE 'CANCELLATION' END, r.id, r.charge_id, r.id, r.amount_cents, r.cancelled_at, NULL, r.cancelled_by,
+      r.cancel_reason, NULL, NULL
+    FROM responsibilities r WHERE r.practice_id = ? AND r.charge_id IN (%IN%) AND r.status IN ('CANCELLED', 'REVERSED')
   UNION ALL SELECT 'REMITTANCE', m.id, m.charge_id, NULL, NULL, m.created_at, m.sequence, m.created_by, m.external_id, NULL, NULL
     FROM remittances m WHERE m.practice_id = ? AND m.charge_id IN (%IN%)
-  UNION ALL SELECT CASE WHEN a.source = 'PAYMENT' THEN 'PAYMENT' ELSE 'PAYMENT_MOVED' END, a.id, r.charge_id, a.responsibility_id, a.amount_cents, a.created_at, a.sequence, p.created_by, p.method,
+  UNION ALL SELECT CASE a.source WHEN 'PAYMENT' THEN 'PAYMENT' WHEN 'CREDIT' THEN 'CREDIT_APPLIED' ELSE 'PAYMENT_MOVED' END, a.id, r.charge_id, a.responsibility_id, a.amount_cents, a.created_at, a.sequence, p.created_by, p.method,
       NULL, NULL
     FROM allocations a JOIN responsibilities r ON r.id = a.responsibility_id JOIN payments p ON p.id = a.payment_id
     WHERE a.practice_id = ? AND r.charge_id IN (%IN%)
-  UNION ALL SELECT CASE x.cause WHEN 'REFUND' THEN 'REFUND' WHEN 'ACCOUNT_CREDIT' THEN 'MOVED_TO_CREDIT' ELSE 'PAYMENT_RELEASED' END,
-      x.id, r.charge_id, x.responsibility_id, x.amount_cents, x.created_at, x.sequence, COALESCE(f.created_by, r.cancelled_by, 'system'), COALESCE(f.reason, r.cancel_reason),
-      f.method, NULL
+  UNION ALL SELECT CASE x.cause WHEN 'REFUND' THEN 'REFUND' WHEN 'ACCOUNT_CREDIT' THEN 'MOVED_TO_CREDIT' WHEN 'VOID' THEN 'PAYMENT_VOIDED'
+        WHEN 'CREDIT_RETURNED' THEN 'CREDIT_RETURNED' ELSE 'PAYMENT_RELEASED' END,
+      x.id, r.charge_id, x.responsibility_id, x.amount_cents, x.created_at, x.sequence,
+      COALESCE(f.created_by, v.created_by, CASE WHEN x.cause IN ('CANCELLATION', 'SUPERSEDED', 'REVERSAL') THEN r.cancelled_by END, 'system'),
+      COALESCE(f.reason, v.reason, CASE WHEN x.cause IN ('CANCELLATION', 'SUPERSEDED', 'REVERSAL') THEN r.cancel_reason END), f.method, NULL
     FROM allocation_reductions x JOIN responsibilities r ON r.id = x.responsibility_id LEFT JOIN refunds f ON f.id = x.refund_id
+      LEFT JOIN payment_voids v ON x.cause = 'VOID' AND v.payment_id = x.payment_id
     WHERE x.practice_id = ? AND r.charge_id IN (%IN%)
   UNION ALL SELECT 'WRITE_OFF', w.id, r.charge_id, w.responsibility_id, w.amount_cents, w.created_at, w.sequence, w.created_by, COALESCE(w.custom_reason, w.reason), NULL, w.note
     FROM write_offs w JOIN responsibilities r ON r.id = w.responsibility_id WHERE w.practice_id = ? AND r.charge_id IN (%IN%)

@@ -31,10 +31,14 @@ export interface ChargeView {
   procedureCode: string;
   description: string | null;
   billedCents: number;
+  /** The claim's patient control number and the line's control number sent to the payer (docs/design.md §9.1). */
+  claimNumber: string | null;
+  lineControlNumber: string | null;
   createdAt: string;
   createdBy: string;
 }
 
+/** A PR line; `status` REVERSED is a line of a reversed remittance, with `cancelled*` saying when, who and why. */
 export interface LineView extends LineState {
   patientId: string;
   remittanceId: string | null;
@@ -55,6 +59,8 @@ export interface WriteOffView {
   reason: WriteOffReason;
   customReason: string | null;
   note: string | null;
+  /** The posting batch that posted it, if one did. */
+  batchId: string | null;
   createdAt: string;
   createdBy: string;
 }
@@ -81,11 +87,17 @@ export interface PaymentView {
   amountCents: number;
   refundedCents: number;
   allocatedCents: number;
+  /** The payment's credit: `amount = allocated + unallocated + refunded + voided` (docs/design.md §8.2). */
   unallocatedCents: number;
+  /** What left the ledger when it was voided, and when: 0 and null while it stands. */
+  voidedCents: number;
+  voidedAt: string | null;
   method: PaymentMethod;
   purpose: PaymentPurpose;
   chargeId: string | null;
   receivedAt: string;
+  /** The posting batch that posted it, if one did. */
+  batchId: string | null;
   createdAt: string;
   createdBy: string;
   /** Where the money is now: net of refunds, credit moves and releases; lines with nothing left are omitted. */
@@ -116,6 +128,10 @@ export const TimelineKinds = [
   'WRITE_OFF',
   'WRITE_OFF_REMOVAL',
   'CANCELLATION',
+  'PAYMENT_VOIDED',
+  'PR_REVERSED',
+  'CREDIT_APPLIED',
+  'CREDIT_RETURNED',
 ] as const;
 export type TimelineKind = (typeof TimelineKinds)[number];
 
@@ -135,4 +151,80 @@ export interface TimelineEntry {
   refundMethod: RefundMethod | null;
   /** The note of a WRITE_OFF entry, when it has one. */
   note: string | null;
+}
+
+export const PostingBatchKinds = ['DEPOSIT', 'REMITTANCE', 'ADJUSTMENT'] as const;
+export type PostingBatchKind = (typeof PostingBatchKinds)[number];
+export const PostingBatchStatuses = ['DRAFT', 'POSTED', 'NEGATED'] as const;
+export type PostingBatchStatus = (typeof PostingBatchStatuses)[number];
+export const PostingEntryKinds = ['PAYMENT', 'WRITE_OFF', 'REMOVE_WRITE_OFF', 'APPLY_CREDIT', 'REMITTANCE', 'REVERSE_REMITTANCE'] as const;
+export type PostingEntryKind = (typeof PostingEntryKinds)[number];
+
+/** What an 835 import could not match or settle, kept on its batch (docs/design.md §9.1). */
+export interface RemittanceIssueView {
+  code: string;
+  message: string;
+  claimNumber: string | null;
+  payerClaimNumber: string | null;
+  /** The number of the file's segment it is about. */
+  segment: number | null;
+}
+
+/** A posting batch (docs/design.md §8.1). */
+export interface PostingBatchView {
+  id: string;
+  kind: PostingBatchKind;
+  status: PostingBatchStatus;
+  reference: string;
+  payerName: string | null;
+  depositDate: string | null;
+  expectedTotalCents: number | null;
+  paymentTotalCents: number;
+  issues: RemittanceIssueView[];
+  createdAt: string;
+  createdBy: string;
+  createdRole: string;
+  postedAt: string | null;
+  postedBy: string | null;
+  postedRole: string | null;
+  negatesId: string | null;
+  negatedById: string | null;
+}
+
+/** One entry of a batch, and the rows it names. */
+export interface PostingEntryView {
+  id: string;
+  batchId: string;
+  position: number;
+  kind: PostingEntryKind;
+  patientId: string;
+  amountCents: number;
+  chargeId: string | null;
+  responsibilityId: string | null;
+  paymentId: string | null;
+  writeOffId: string | null;
+}
+
+/** A balance without an identity: a past one (`balanceAsOf`) or a previewed one (docs/design.md §8.5). */
+export interface BalanceSnapshotView extends BalanceTotals {
+  patientId: string;
+  version: number;
+}
+
+export interface LineAmountsView {
+  status: LineState['status'];
+  amountCents: number;
+  paidCents: number;
+  writtenOffCents: number;
+  openCents: number;
+}
+
+/** What posting a batch would do now, and the token that posting it must present (docs/design.md §8.1). */
+export interface PostingPreviewView {
+  valid: boolean;
+  userErrors: { code: string; message: string; field?: string[] }[];
+  patients: { patientId: string; before: BalanceSnapshotView; after: BalanceSnapshotView }[];
+  /** `before` is null for a line the batch creates. */
+  lines: { responsibilityId: string; before: LineAmountsView | null; after: LineAmountsView }[];
+  token: string;
 }

@@ -15,3 +15,25 @@ export class RemittanceEntity {
   @InstantColumn('created_at') createdAt: string;
   @TextColumn('created_by', 255) createdBy: string;
 }
+
+/**
+ * A remittance reversed by the insurer, or replaced by a corrected one (`replacedById`): its PR lines were reversed
+ * with it (docs/design.md §8.3).
+ */
+@Entity('remittance_reversals')
+@Index('remittance_reversals_patient', ['patientId'])
+@Index('remittance_reversals_charge', ['chargeId'])
+export class RemittanceReversalEntity {
+  @IdColumn() id: string;
+  @PracticeColumn() practiceId: string;
+  @RefColumn('patient_id') patientId: string;
+  @SequenceColumn() sequence: number;
+  @RefColumn('charge_id') chargeId: string;
+  /** The remittances row reversed. */
+  @RefColumn('remittance_record_id') remittanceRecordId: string;
+  @TextColumn('reason', 255) reason: string;
+  /** The remittances row of the corrected remittance. */
+  @RefColumn('replaced_by_id', { nullable: true }) replacedById: string | null;
+  @InstantColumn('created_at') createdAt: string;
+  @TextColumn('created_by', 255) createdBy: string;
+}

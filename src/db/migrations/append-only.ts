@@ -1,30 +1,28 @@
 import type { QueryRunner } from 'typeorm';
 
 /**
- * Tables whose rows are never deleted, and never edited except for their DERIVED_COLUMNS (docs/design.md §2):
- * corrections are new rows.
+ * Tables whose rows are never deleted, and never edited except for their DERIVED_COLUMNS (docs/design.md §2), by the
+ * migration that made them so: a migration names only the tables that exist when it runs.
  */
-export const APPEND_ONLY_TABLES = [
-  'charges',
-  'remittances',
-  'payments',
-  'allocations',
-  'allocation_reductions',
-  'refunds',
-  'write_offs',
-  'write_off_reversals',
-  'audit_events',
-];
-/** PR lines change status when cancelled, but are never deleted. */
-export const NEVER_DELETED_TABLES = ['responsibilities'];
+export const APPEND_ONLY_TABLES_BY_MIGRATION = {
+  AppendOnly: ['charges', 'remittances', 'payments', 'allocations', 'allocation_reductions', 'refunds', 'write_offs', 'write_off_reversals', 'audit_events'],
+  Posting: ['payment_voids', 'remittance_reversals'],
+} as const;
+export const APPEND_ONLY_TABLES: readonly string[] = Object.values(APPEND_ONLY_TABLES_BY_MIGRATION).flat();
+/** PR lines change status when cancelled or reversed, posting batches when posted or negated; neither is ever deleted. */
+export const NEVER_DELETED_TABLES_BY_MIGRATION = {
+  AppendOnly: ['responsibilities'],
+  Posting: ['posting_batches'],
+} as const;
+export const NEVER_DELETED_TABLES: readonly string[] = Object.values(NEVER_DELETED_TABLES_BY_MIGRATION).flat();
 
 /**
- * The derived amounts stored beside the facts of append-only rows: the only columns an UPDATE may set. The triggers
+ * The derived values stored beside the facts of append-only rows: the only columns an UPDATE may set. The triggers
  * name every other column (`BEFORE UPDATE OF`), so a migration that adds a fact column to one of these tables must
- * recreate its update trigger.
+ * recreate its update trigger; a derived column added later is updatable as it is.
  */
 export const DERIVED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
-  payments: ['allocated_cents', 'refunded_cents'],
+  payments: ['allocated_cents', 'refunded_cents', 'voided_cents', 'voided_at'],
   allocations: ['remaining_cents'],
   write_offs: ['active_cents'],
 };

@@ -12,6 +12,8 @@ import { UniqueMrnPerPractice1796140509045 as SqliteUniqueMrnPerPractice } from 
 import { UniqueMrnPerPractice1796140509045 as PostgresUniqueMrnPerPractice } from './postgres/1796140509045-UniqueMrnPerPractice';
 import { StoredAmounts1796142795186 as SqliteStoredAmounts } from './sqlite/1796142795186-StoredAmounts';
 import { StoredAmounts1796142795186 as PostgresStoredAmounts } from './postgres/1796142795186-StoredAmounts';
+import { Posting1796145213928 as SqlitePosting } from './sqlite/1796145213928-Posting';
+import { Posting1796145213928 as PostgresPosting } from './postgres/1796145213928-Posting';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -20,6 +22,6 @@ type MigrationClass = new () => MigrationInterface;
  * (`npm run migration:generate -- Name`); triggers are written by hand.
  */
 export const MIGRATIONS: Record<DatabaseKind, MigrationClass[]> = {
-  sqlite: [SqliteInitial, SqliteAppendOnly, SqliteAuditInvestigation, SqliteAuditEventPatients, SqliteUniqueMrnPerPractice, SqliteStoredAmounts],
-  postgres: [PostgresInitial, PostgresAppendOnly, PostgresAuditInvestigation, PostgresAuditEventPatients, PostgresUniqueMrnPerPractice, PostgresStoredAmounts],
+  sqlite: [SqliteInitial, SqliteAppendOnly, SqliteAuditInvestigation, SqliteAuditEventPatients, SqliteUniqueMrnPerPractice, SqliteStoredAmounts, SqlitePosting],
+  postgres: [PostgresInitial, PostgresAppendOnly, PostgresAuditInvestigation, PostgresAuditEventPatients, PostgresUniqueMrnPerPractice, PostgresStoredAmounts, PostgresPosting],
 };

@@ -1,5 +1,8 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { APPEND_ONLY_TABLES, NEVER_DELETED_TABLES } from '../append-only';
+import { APPEND_ONLY_TABLES_BY_MIGRATION, NEVER_DELETED_TABLES_BY_MIGRATION } from '../append-only';
+
+const APPEND_ONLY_TABLES = APPEND_ONLY_TABLES_BY_MIGRATION.AppendOnly;
+const NEVER_DELETED_TABLES = NEVER_DELETED_TABLES_BY_MIGRATION.AppendOnly;
 
 /** The database itself refuses to edit or delete ledger and audit rows (TRUNCATE included). */
 export class AppendOnly1795763274750 implements MigrationInterface {
