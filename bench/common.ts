@@ -109,7 +109,17 @@ function describeStorage(dir: string): string {
 
 // --------------------------------------------------------------------------------------------------------------- rounds
 
-export const ROUNDS = 3;
+/** A positive whole number from the environment (a bench's size knob), or `fallback` when unset. */
+export function envCount(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a whole number of at least 1, not ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/** Measured rounds after the warm-up: 3 (docs/operations.md §6); BENCH_ROUNDS=1 for a quick check that a bench runs. */
+export const ROUNDS = envCount('BENCH_ROUNDS', 3);
 
 /** One warm-up round (its result is dropped), then ROUNDS measured rounds. */
 export async function rounds<T>(run: (round: number) => Promise<T>): Promise<T[]> {
@@ -530,6 +540,19 @@ export function writeOffProblem(res: HttpResult): string | null {
 export async function writeOff(api: GraphQLHttp, responsibilityId: string, amountCents = 1): Promise<void> {
   const problem = writeOffProblem(await api.post(writeOffBody(responsibilityId, amountCents)));
   if (problem) throw new Error(`write-off refused: ${problem}`);
+}
+
+export const PATIENT_VERSION = `query($id: ID!) { patient(id: $id) { balance { version } } }`;
+
+/** Each patient's balance version, read over the API 8 at a time (setup and checks, not timed). */
+export async function patientVersions(api: GraphQLHttp, patientIds: readonly string[]): Promise<Map<string, number>> {
+  const versions = new Map<string, number>();
+  await inBatches([...patientIds], 8, async (id) => {
+    const data = await api.ok<{ patient: { balance: { version: number } } | null }>(PATIENT_VERSION, { id });
+    if (!data.patient) throw new Error(`patient ${id} not found`);
+    versions.set(id, data.patient.balance.version);
+  });
+  return versions;
 }
 
 export const RECORD_PAYMENT = `mutation($input: RecordPaymentInput!) { recordPayment(input: $input) { payment { id } userErrors { code message } } }`;

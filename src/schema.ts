@@ -12,6 +12,7 @@ import { AllocationResolver, PaymentResolver } from './payments/payment.resolver
 import { RemittanceResolver } from './remittances/remittance.resolver';
 import { BalanceResolver } from './balances/balance.resolver';
 import { AuditResolver } from './audit/audit.resolver';
+import { PostingBatchResolver, PostingEntryResolver } from './posting/posting.resolver';
 
 /** The project root: where package.json is, whether running from src/ (tests) or dist/src/ (built). */
 function projectRoot(dir = __dirname): string {
@@ -31,7 +32,8 @@ const noTopicPubSub: PubSub = {
 };
 
 const ROOT_TYPE_DESCRIPTIONS: Record<string, string> = {
-  Query: "Reads of your practice's ledger: patients and their balances, charges, PR lines, payments, the write-off reasons and the audit trail.",
+  Query:
+    "Reads of your practice's ledger: patients and their balances, charges, PR lines, payments, posting batches, the write-off reasons and the audit trail.",
   Mutation:
     'Changes to the ledger. Each takes one `input` and returns a payload with the changed objects and `userErrors`: a refusal ' +
     'is a userError and changes nothing. An optional `idempotencyKey` in the input makes a retry safe.',
@@ -58,7 +60,19 @@ function describeRootTypes(schema: GraphQLSchema): GraphQLSchema {
 /** The schema, with described root types, its root fields guarded and its lists charged to each operation's execution budget. */
 export async function buildAppSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: [PatientResolver, ChargeResolver, ResponsibilityResolver, WriteOffResolver, PaymentResolver, AllocationResolver, RemittanceResolver, BalanceResolver, AuditResolver],
+    resolvers: [
+      PatientResolver,
+      ChargeResolver,
+      ResponsibilityResolver,
+      WriteOffResolver,
+      PaymentResolver,
+      AllocationResolver,
+      RemittanceResolver,
+      PostingBatchResolver,
+      PostingEntryResolver,
+      BalanceResolver,
+      AuditResolver,
+    ],
     pubSub: noTopicPubSub,
     validate: false,
   });

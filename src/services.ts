@@ -13,12 +13,20 @@ import { WriteOffService } from './write-offs/write-off.service';
 import { CancellationService } from './responsibilities/cancellation.service';
 import { RemittanceService } from './remittances/remittance.service';
 import { BalanceSubscriptions } from './balances/balance-subscriptions';
+import { CreditService } from './credit/credit.service';
+import { PostingService } from './posting/posting.service';
+import { BalanceHistory } from './ledger-store/balance-history';
 
 /** The application's services, wired once per process. Resolvers reach the data only through these. */
 export function createServices(db: Database, bus: BalanceBus, ledger: Config['ledger'], logger?: Logger) {
   const audit = new AuditService(db, logger);
   const mutations = new MoneyMutations(db, bus, audit, ledger);
   const reader = new LedgerReader(db);
+  const payments = new PaymentService(mutations);
+  const writeOffs = new WriteOffService(mutations);
+  const credit = new CreditService(mutations);
+  const remittances = new RemittanceService(mutations);
+  const cancellations = new CancellationService(mutations);
   return {
     db,
     bus,
@@ -28,10 +36,13 @@ export function createServices(db: Database, bus: BalanceBus, ledger: Config['le
     practices: new PracticeService(db),
     patients: new PatientService(db, audit, bus),
     charges: new ChargeService(mutations),
-    payments: new PaymentService(mutations),
-    writeOffs: new WriteOffService(mutations),
-    cancellations: new CancellationService(mutations),
-    remittances: new RemittanceService(mutations),
+    payments,
+    writeOffs,
+    credit,
+    cancellations,
+    remittances,
+    posting: new PostingService(db, mutations, audit, { payments, cancellations, writeOffs, credit, remittances }),
+    balances: new BalanceHistory(db),
   };
 }
 

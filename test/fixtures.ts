@@ -11,9 +11,9 @@ export async function newPatient(server: TestServer, caller: Caller, firstName =
 }
 
 /** A charge with STAFF lines; returns the charge id and the line ids in order. */
-export async function newCharge(server: TestServer, caller: Caller, patientId: string, lines: number[], billedCents = 100_000) {
+export async function newCharge(server: TestServer, caller: Caller, patientId: string, lines: number[], billedCents = 100_000, serviceDate = '2026-10-01') {
   const data = await server.ok(caller, CreateChargeDocument, {
-    input: { patientId, serviceDate: '2026-10-01', procedureCode: '99213', billedCents, responsibilities: lines.map((amountCents) => ({ kind: 'CUSTOM' as const, amountCents })) },
+    input: { patientId, serviceDate, procedureCode: '99213', billedCents, responsibilities: lines.map((amountCents) => ({ kind: 'CUSTOM' as const, amountCents })) },
   });
   if (!data.createCharge.charge) throw new Error(JSON.stringify(data.createCharge.userErrors));
   return { chargeId: data.createCharge.charge.id, lineIds: data.createCharge.charge.responsibilities.map((r) => r.id) };

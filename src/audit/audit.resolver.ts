@@ -31,7 +31,10 @@ function parseInstant(value: string): Date | null {
   return new Date(wallClock.getTime() - offset * 60_000);
 }
 
-function instantArg(value: string | null, name: string): string | null {
+/** An instant argument as ISO-8601 UTC, or BAD_USER_INPUT naming the argument; null stays null. */
+export function instantArg(value: string, name: string): string;
+export function instantArg(value: string | null, name: string): string | null;
+export function instantArg(value: string | null, name: string): string | null {
   if (value === null || value === undefined) return null;
   const instant = parseInstant(value);
   if (!instant) {

@@ -51,6 +51,8 @@ export interface AuditEntry {
   /** Every other patient whose data the event concerns, e.g. each patient a list read returned. */
   patientIds?: string[];
   entityIds?: string[];
+  /** When it happened, if not now: an accepted mutation's event carries the time its rows carry (docs/design.md §8.5). */
+  occurredAt?: string;
 }
 
 export interface AuditCaller {
@@ -175,7 +177,7 @@ export class AuditService {
     const event = {
       id: crypto.randomUUID(),
       practice_id: storable(caller.actor.practiceId, 64),
-      occurred_at: new Date().toISOString(),
+      occurred_at: entry.occurredAt ?? new Date().toISOString(),
       operation: storable(entry.operation, 64),
       outcome: entry.outcome,
       code: entry.code ? storable(entry.code, 64) : null,

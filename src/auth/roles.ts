@@ -5,9 +5,11 @@ export type Role = (typeof Roles)[number];
 export const Permission = {
   /** Read anything of the practice and subscribe to its balances. */
   READ: 'READ',
-  /** Patients, charges, payments, write-offs, removals, cancellations. */
+  /** Patients, charges, payments, write-offs, removals, cancellations, applying credit, DEPOSIT batches. */
   POST: 'POST',
+  /** Remittances and their reversals, REMITTANCE and ADJUSTMENT batches. */
   RECORD_REMITTANCE: 'RECORD_REMITTANCE',
+  /** Refunds, voiding a payment, negating a posted batch. */
   REFUND: 'REFUND',
   READ_AUDIT: 'READ_AUDIT',
 } as const;
@@ -41,17 +43,38 @@ export const OPERATION_PERMISSIONS: Record<string, Permission> = {
   'Query.payment': 'READ',
   'Query.writeOffReasons': 'READ',
   'Query.auditTrail': 'READ_AUDIT',
+  'Query.postingBatch': 'READ',
+  'Query.postingBatches': 'READ',
   'Mutation.createPatient': 'POST',
   'Mutation.createCharge': 'POST',
   'Mutation.recordPayment': 'POST',
   'Mutation.writeOff': 'POST',
   'Mutation.removeWriteOff': 'POST',
   'Mutation.cancelPR': 'POST',
+  'Mutation.applyCredit': 'POST',
+  // Batches: the least any kind needs; the batch's kind decides the rest (BATCH_KIND_PERMISSIONS, checked by the service).
+  'Mutation.createPostingBatch': 'POST',
+  'Mutation.addPostingEntries': 'POST',
+  'Mutation.removePostingEntry': 'POST',
+  'Mutation.postPostingBatch': 'POST',
   'Mutation.recordRemittance': 'RECORD_REMITTANCE',
+  'Mutation.reverseRemittance': 'RECORD_REMITTANCE',
   'Mutation.refundPayment': 'REFUND',
+  'Mutation.voidPayment': 'REFUND',
+  'Mutation.negatePostingBatch': 'REFUND',
   'Subscription.patientBalanceChanged': 'READ',
   'Subscription.patientBalancesChanged': 'READ',
   'Subscription.practiceBalanceChanged': 'READ',
+};
+
+/**
+ * What creating, editing and posting a batch of each kind needs (docs/design.md §8.1): a deposit is payments, the
+ * others are remittance work. Keyed by the batch kinds of the posting feature.
+ */
+export const BATCH_KIND_PERMISSIONS: Record<'DEPOSIT' | 'REMITTANCE' | 'ADJUSTMENT', Permission> = {
+  DEPOSIT: 'POST',
+  REMITTANCE: 'RECORD_REMITTANCE',
+  ADJUSTMENT: 'RECORD_REMITTANCE',
 };
 
 export function operationAllowed(role: Role, operation: string): boolean {

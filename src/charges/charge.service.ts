@@ -11,6 +11,10 @@ export interface CreateChargeCommand {
   billedCents: number;
   /** Omitted, null or empty: a charge whose PR awaits the insurer's remittance. */
   responsibilities?: { kind: ResponsibilityKind; amountCents: number }[] | null;
+  /** The patient control number the practice sent on the claim (CLP01 of an insurer's 835). */
+  claimNumber?: string | null;
+  /** The line item control number of the service line (REF*6R of an 835). */
+  lineControlNumber?: string | null;
   idempotencyKey?: string | null;
 }
 
@@ -41,9 +45,13 @@ export class ChargeService {
         }
         const description = cleanOptionalText(input.description, { label: 'description', field: ['input', 'description'] });
         if (isRefusal(description)) return description;
+        const claimNumber = cleanOptionalText(input.claimNumber, { label: 'claim number', field: ['input', 'claimNumber'], max: 64 });
+        if (isRefusal(claimNumber)) return claimNumber;
+        const lineControlNumber = cleanOptionalText(input.lineControlNumber, { label: 'line control number', field: ['input', 'lineControlNumber'], max: 64 });
+        if (isRefusal(lineControlNumber)) return lineControlNumber;
         const problem = checkNewCharge(input.billedCents, input.responsibilities.map((r) => r.amountCents));
         if (problem) return problem;
-        const chargeId = write.addCharge({ serviceDate, procedureCode: procedureCode.toUpperCase(), description, billedCents: input.billedCents });
+        const chargeId = write.addCharge({ serviceDate, procedureCode: procedureCode.toUpperCase(), description, billedCents: input.billedCents, claimNumber, lineControlNumber });
         for (const line of input.responsibilities) write.addLine({ chargeId, kind: line.kind, origin: 'STAFF', amountCents: line.amountCents });
         return { chargeId };
       },

@@ -22,6 +22,12 @@ export class Charge {
   @Field(() => Int, { description: 'What was billed to insurance, in cents. Active PR never adds up to more.' })
   billedCents: number;
 
+  @Field(() => String, { nullable: true, description: "The patient control number sent on the claim: an insurer's 835 names it (CLP01)." })
+  claimNumber: string | null;
+
+  @Field(() => String, { nullable: true, description: "The line item control number sent for this service line: an insurer's 835 names it (REF*6R)." })
+  lineControlNumber: string | null;
+
   @Field({ description: 'When the charge was entered (ISO-8601 UTC).' })
   createdAt: string;
 }
@@ -113,6 +119,12 @@ export class CreateChargeInput {
   })
   @Extensions({ maxItems: MAX_LINES_PER_CHARGE })
   responsibilities?: ResponsibilityLineInput[] | null;
+
+  @Field(() => String, { nullable: true, description: 'The patient control number sent on the claim (up to 64 characters), so that remittances find the charge.' })
+  claimNumber?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The line item control number sent for this service line (up to 64 characters), so that remittances find the charge.' })
+  lineControlNumber?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Makes retries safe: the same key and input return the first result and change nothing.' })
   idempotencyKey?: string | null;

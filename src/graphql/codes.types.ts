@@ -35,6 +35,22 @@ const REFUSAL_CODE_MEANINGS: Record<RefusalCode, string> = {
   DUPLICATE_MRN: 'Another patient of your practice already has this MRN: open that patient, or check the number.',
   REFUND_METHOD_NOT_ALLOWED: 'ORIGINAL_CARD for a payment not made by card: refund it with EXTERNAL_CASH_OR_CARD or EXTERNAL_CHECK.',
   TOO_MANY_ITEMS: 'A list over its maximum: too long an input list, or a charge, line or payment that is full.',
+  PR_REVERSED: 'The PR line\'s remittance was reversed by the insurer: the line is out of every balance and accepts nothing more.',
+  PAYMENT_HAS_REFUNDS: 'Money was already refunded from the payment, so it cannot be voided.',
+  PAYMENT_VOIDED: 'The payment was voided: it accepts nothing more.',
+  REMITTANCE_NOT_FOUND: 'No remittance with that id was recorded for the charge.',
+  ALREADY_REVERSED: 'The remittance was already reversed (or replaced by a corrected one).',
+  NO_CREDIT: 'The patient has no credit to apply.',
+  NOTHING_OPEN: 'Nothing is open on the patient\'s lines to apply credit to.',
+  CREDIT_EXCEEDED: 'The allocations add up to more than the patient\'s credit.',
+  BATCH_NOT_DRAFT: 'The batch is posted (or negated): its entries can no longer change, and it cannot be posted again.',
+  INVALID_ENTRY: 'A batch entry sets none or more than one kind of input, or carries an idempotency key of its own.',
+  ENTRY_NOT_ALLOWED: 'That kind of entry does not belong in this kind of batch.',
+  PREVIEW_STALE: 'Something the preview saw changed (a patient, or the batch): preview again, then post.',
+  BATCH_OUT_OF_BALANCE: 'The deposit\'s payments do not add up to its expected total: the message gives both amounts.',
+  ALREADY_NEGATED: 'The batch was already negated.',
+  BATCH_NOT_POSTED: 'Only a posted batch can be negated.',
+  BATCH_HAS_DEPENDENTS: 'Later activity depends on an entry of the batch (the message names it): undo that first.',
 };
 
 export const RefusalCodeEnum = Object.fromEntries(Object.values(RefusalCode).map((code) => [code, code])) as { [K in RefusalCode]: K };

@@ -18,7 +18,8 @@ import { TimelineKinds } from '../read-model/views';
 import { badUserInput } from './errors';
 import { RefusalCodeEnum } from './codes.types';
 
-function enumOf<T extends string>(values: readonly T[]): { [K in T]: K } {
+/** A GraphQL enum object (`{ VALUE: 'VALUE' }`) made from a list of values defined below the API. */
+export function enumOf<T extends string>(values: readonly T[]): { [K in T]: K } {
   return Object.fromEntries(values.map((v) => [v, v])) as { [K in T]: K };
 }
 
@@ -60,6 +61,7 @@ registerEnumType(ResponsibilityStatusEnum, {
   valuesConfig: {
     ACTIVE: { description: 'Counts toward the balance.' },
     CANCELLED: { description: 'Should never have existed: out of every balance, accepts nothing more.' },
+    REVERSED: { description: 'Its remittance was reversed by the insurer, or replaced by a corrected one: out of every balance, accepts nothing more.' },
   },
 });
 registerEnumType(PaymentMethodEnum, {
@@ -105,10 +107,14 @@ registerEnumType(TimelineKindEnum, {
     PAYMENT_MOVED: { description: 'Payment money moved onto a line from a superseded estimate.' },
     REFUND: { description: 'Money was taken off a line and returned to the patient.' },
     MOVED_TO_CREDIT: { description: "Money was taken off a line into the patient's credit (ACCOUNT_CREDIT refund)." },
-    PAYMENT_RELEASED: { description: 'Money was released from a cancelled or superseded line to credit.' },
+    PAYMENT_RELEASED: { description: 'Money was released from a cancelled, superseded or reversed line to credit.' },
     WRITE_OFF: { description: 'Part of a line was written off.' },
     WRITE_OFF_REMOVAL: { description: 'A write-off was (partly) removed.' },
     CANCELLATION: { description: 'A line was cancelled.' },
+    PAYMENT_VOIDED: { description: 'A voided payment was taken off a line, which reopened.' },
+    PR_REVERSED: { description: 'A line was reversed with its remittance (reversed by the insurer, or replaced by a corrected one).' },
+    CREDIT_APPLIED: { description: "The patient's credit was put on a line (applyCredit, or an applied-credit entry of a batch)." },
+    CREDIT_RETURNED: { description: 'Applied credit was taken back off a line into credit (its batch was negated).' },
   },
 });
 

@@ -4,7 +4,7 @@ import { Refusal, RefusalCode, cleanText, isRefusal, refusal } from '../ledger';
 import { insertRows } from '../db/sql';
 
 /** The ids a payload is rebuilt from: for a replay, "the same objects, as they are now". */
-export type MutationResult = Record<string, string | null>;
+export type MutationResult = Record<string, string | string[] | null>;
 
 /** What an earlier request with the same key did: the same request (replay it), or another one (refuse). */
 export type EarlierRequest<R extends MutationResult> =

@@ -23,6 +23,12 @@ export class LedgerCache {
     return ledger.version === version ? ledger : null;
   }
 
+  /** The patient's state at `version`, left in the cache: for reading only (a preview works on a copy). */
+  peek(patientId: string, version: number): PatientLedger | null {
+    const ledger = this.entries.get(patientId);
+    return ledger?.version === version ? ledger : null;
+  }
+
   put(ledger: PatientLedger): void {
     if (this.capacity <= 0) return;
     this.entries.delete(ledger.patientId);

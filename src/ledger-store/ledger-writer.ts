@@ -4,6 +4,7 @@ import { insertRows, updateRows } from '../db/sql';
 import {
   AllocationReductionCause,
   BalanceTotals,
+  LineState,
   PatientLedger,
   PaymentMethod,
   PaymentPurpose,
@@ -23,7 +24,10 @@ import {
   computeBalance,
   reduceAllocation,
   removeWriteOff,
+  reverseLine,
+  reverseRemittance,
   retotal,
+  voidPayment,
   totalsOf,
   TouchedRows,
 } from '../ledger';
@@ -31,7 +35,19 @@ import {
 type Row = Record<string, unknown>;
 
 /** The ledger tables, in the order their rows are inserted: a row comes after the rows it names. */
-const TABLES = ['charges', 'remittances', 'responsibilities', 'payments', 'allocations', 'refunds', 'allocation_reductions', 'write_offs', 'write_off_reversals'] as const;
+const TABLES = [
+  'charges',
+  'remittances',
+  'responsibilities',
+  'payments',
+  'allocations',
+  'refunds',
+  'allocation_reductions',
+  'write_offs',
+  'write_off_reversals',
+  'payment_voids',
+  'remittance_reversals',
+] as const;
 type LedgerTable = (typeof TABLES)[number];
 
 /**
@@ -48,14 +64,20 @@ export class LedgerWriter {
   private readonly inserted = new Map<LedgerTable, Row[]>();
   /** Rows whose stored derived amounts change, by table: refreshed from the state at flush. */
   private readonly changed = { lines: new Set<string>(), payments: new Set<string>(), allocations: new Set<string>(), writeOffs: new Set<string>() };
+  /** Each touched line as it was before this mutation touched it (null for a line it created): what a preview shows. */
+  readonly linesBefore = new Map<string, LineState | null>();
   /** What the touched lines and payments added to the patient's totals before this mutation touched them. */
   private readonly totalsBefore = computeBalance([], []);
-  private readonly cancellations = new Map<string, string>();
+  /** Lines that end in this mutation: how (CANCELLED or REVERSED) and why. */
+  private readonly endings = new Map<string, { status: 'CANCELLED' | 'REVERSED'; reason: string }>();
+  /** Payments voided in this mutation. */
+  private readonly voided = new Set<string>();
   /** True once the state was changed: if the unit fails after that, the state no longer matches the database. */
   dirty = false;
 
   constructor(
-    private readonly tx: Transaction,
+    /** Null for a preview: it applies facts to a copy of the state and never writes them. */
+    private readonly tx: Transaction | null,
     /** The patient's state; every operation updates it in place. */
     readonly ledger: PatientLedger,
     readonly practiceId: string,
@@ -63,6 +85,8 @@ export class LedgerWriter {
     readonly now: string,
     /** The version this mutation gives the patient. */
     readonly version: number,
+    /** The posting batch its payments and write-offs belong to, when it posts one (docs/design.md §8.1). */
+    readonly batchId: string | null = null,
   ) {}
 
   get patientId(): string {
@@ -74,15 +98,44 @@ export class LedgerWriter {
     return this.changed;
   }
 
-  addCharge(charge: { serviceDate: string; procedureCode: string; description: string | null; billedCents: number }): string {
-    const row = this.record('charges', { service_date: charge.serviceDate, procedure_code: charge.procedureCode, description: charge.description, billed_cents: charge.billedCents }, true);
-    addCharge(this.ledger, { id: row.id, billedCents: charge.billedCents });
+  addCharge(charge: {
+    serviceDate: string;
+    procedureCode: string;
+    description: string | null;
+    billedCents: number;
+    claimNumber: string | null;
+    lineControlNumber: string | null;
+  }): string {
+    const row = this.record(
+      'charges',
+      {
+        service_date: charge.serviceDate,
+        procedure_code: charge.procedureCode,
+        description: charge.description,
+        billed_cents: charge.billedCents,
+        claim_number: charge.claimNumber,
+        line_control_number: charge.lineControlNumber,
+      },
+      true,
+    );
+    addCharge(this.ledger, { id: row.id, billedCents: charge.billedCents, serviceDate: charge.serviceDate });
     return row.id;
   }
 
   addRemittance(remittance: { chargeId: string; externalId: string; adjustments: string }): string {
     const row = this.record('remittances', { charge_id: remittance.chargeId, external_id: remittance.externalId, adjustments: remittance.adjustments }, true);
-    addRemittance(this.ledger, remittance.chargeId, remittance.externalId);
+    addRemittance(this.ledger, remittance.chargeId, { recordId: row.id, externalId: remittance.externalId });
+    return row.id;
+  }
+
+  /** Records that a remittance was reversed (or replaced by `replacedById`); its lines are reversed with `reverseLine`. */
+  reverseRemittance(reversal: { chargeId: string; recordId: string; reason: string; replacedById: string | null }): string {
+    const row = this.record(
+      'remittance_reversals',
+      { charge_id: reversal.chargeId, remittance_record_id: reversal.recordId, reason: reversal.reason, replaced_by_id: reversal.replacedById },
+      true,
+    );
+    reverseRemittance(this.ledger, reversal.chargeId, reversal.recordId);
     return row.id;
   }
 
@@ -104,20 +157,44 @@ export class LedgerWriter {
       true,
     );
     this.touchLine(row.id);
-    addLine(this.ledger, { id: row.id, chargeId: line.chargeId, kind: line.kind, origin: line.origin, amountCents: line.amountCents, sequence: row.sequence });
+    addLine(this.ledger, {
+      id: row.id,
+      chargeId: line.chargeId,
+      kind: line.kind,
+      origin: line.origin,
+      amountCents: line.amountCents,
+      sequence: row.sequence,
+      remittanceId: line.remittanceId ?? null,
+    });
     return row.id;
   }
 
   cancelLine(lineId: string, reason: string): void {
     this.touchLine(lineId);
     cancelLine(this.ledger, lineId);
-    this.cancellations.set(lineId, reason);
+    this.endings.set(lineId, { status: 'CANCELLED', reason });
+  }
+
+  /** A line of a reversed remittance leaves the balance; release its payments first. */
+  reverseLine(lineId: string, reason: string): void {
+    this.touchLine(lineId);
+    reverseLine(this.ledger, lineId);
+    this.endings.set(lineId, { status: 'REVERSED', reason });
+  }
+
+  /** Voids a payment whose allocations were released: what is left of it leaves the ledger (docs/design.md §8.2). */
+  voidPayment(paymentId: string, cents: number, reason: string): string {
+    const row = this.record('payment_voids', { payment_id: paymentId, amount_cents: cents, reason }, true);
+    this.touchPayment(paymentId);
+    voidPayment(this.ledger, paymentId, cents);
+    this.voided.add(paymentId);
+    return row.id;
   }
 
   addPayment(payment: { amountCents: number; method: PaymentMethod; purpose: PaymentPurpose; chargeId: string | null; receivedAt: string }): string {
     const row = this.record(
       'payments',
-      { amount_cents: payment.amountCents, method: payment.method, purpose: payment.purpose, charge_id: payment.chargeId, received_at: payment.receivedAt, batch_id: null },
+      { amount_cents: payment.amountCents, method: payment.method, purpose: payment.purpose, charge_id: payment.chargeId, received_at: payment.receivedAt, batch_id: this.batchId },
       true,
     );
     this.touchPayment(row.id);
@@ -125,7 +202,7 @@ export class LedgerWriter {
     return row.id;
   }
 
-  allocate(paymentId: string, lineId: string, cents: number, source: 'PAYMENT' | 'REMITTANCE_MOVE'): string {
+  allocate(paymentId: string, lineId: string, cents: number, source: 'PAYMENT' | 'REMITTANCE_MOVE' | 'CREDIT'): string {
     const row = this.record('allocations', { payment_id: paymentId, responsibility_id: lineId, amount_cents: cents, source }, false);
     this.touchPayment(paymentId);
     this.touchLine(lineId);
@@ -162,7 +239,7 @@ export class LedgerWriter {
   addWriteOff(writeOff: { lineId: string; amountCents: number; reason: WriteOffReason; customReason: string | null; note: string | null }): string {
     const row = this.record(
       'write_offs',
-      { responsibility_id: writeOff.lineId, amount_cents: writeOff.amountCents, reason: writeOff.reason, custom_reason: writeOff.customReason, note: writeOff.note, batch_id: null },
+      { responsibility_id: writeOff.lineId, amount_cents: writeOff.amountCents, reason: writeOff.reason, custom_reason: writeOff.customReason, note: writeOff.note, batch_id: this.batchId },
       true,
     );
     this.touchLine(writeOff.lineId);
@@ -172,41 +249,54 @@ export class LedgerWriter {
   }
 
   /** Removes `cents` of a write-off (the line owes them again): a removal row. */
-  removeWriteOff(writeOffId: string, cents: number, reason: string): void {
+  removeWriteOff(writeOffId: string, cents: number, reason: string): string {
     const writeOff = this.ledger.writeOffs.get(writeOffId);
     if (!writeOff) throw new Error(`no write-off ${writeOffId} on this patient`);
-    this.record('write_off_reversals', { write_off_id: writeOffId, responsibility_id: writeOff.responsibilityId, amount_cents: cents, reason }, true);
+    const row = this.record('write_off_reversals', { write_off_id: writeOffId, responsibility_id: writeOff.responsibilityId, amount_cents: cents, reason }, true);
     this.touchLine(writeOff.responsibilityId);
     removeWriteOff(this.ledger, writeOffId, cents);
     this.changed.writeOffs.add(writeOffId);
+    return row.id;
   }
 
-  /** Writes what the operations recorded, and the patient's new version and totals; returns those totals. */
+  /** The state's new version and totals, once every operation is applied: what `flush` writes, and a preview shows. */
+  settle(): BalanceTotals {
+    this.ledger.version = this.version;
+    return retotal(this.ledger, this.totalsBefore, this.changed);
+  }
+
+  /** Writes what the operations recorded, and the patient's new version and totals (from `settle`); returns the totals. */
   async flush(): Promise<BalanceTotals> {
+    if (!this.tx) throw new Error('a preview writer never writes');
+    const tx = this.tx;
+    const totals = this.settle();
     this.fillDerivedAmounts();
-    for (const table of TABLES) await insertRows(this.tx, table, this.inserted.get(table) ?? []);
+    for (const table of TABLES) await insertRows(tx, table, this.inserted.get(table) ?? []);
     const scope = { practice_id: this.practiceId };
     const { lines, payments, allocations, writeOffs } = this.ledger;
     const existing = (ids: Set<string>, table: LedgerTable) => {
       const fresh = new Set((this.inserted.get(table) ?? []).map((row) => row.id));
       return [...ids].filter((id) => !fresh.has(id));
     };
-    const cancelled = existing(this.changed.lines, 'responsibilities').filter((id) => this.cancellations.has(id));
+    const ended = existing(this.changed.lines, 'responsibilities').filter((id) => this.endings.has(id));
     await updateRows(
-      this.tx,
+      tx,
       'responsibilities',
-      cancelled.map((id) => ({ id, status: 'CANCELLED', cancelled_at: this.now, cancelled_by: this.actorId, cancel_reason: this.cancellations.get(id)!, ...lineAmounts(lines.get(id)!) })),
+      ended.map((id) => {
+        const { status, reason } = this.endings.get(id)!;
+        return { id, status, cancelled_at: this.now, cancelled_by: this.actorId, cancel_reason: reason, ...lineAmounts(lines.get(id)!) };
+      }),
       scope,
     );
-    const otherLines = existing(this.changed.lines, 'responsibilities').filter((id) => !this.cancellations.has(id));
-    await updateRows(this.tx, 'responsibilities', otherLines.map((id) => ({ id, ...lineAmounts(lines.get(id)!) })), scope);
-    await updateRows(this.tx, 'payments', existing(this.changed.payments, 'payments').map((id) => ({ id, ...paymentAmounts(payments.get(id)!) })), scope);
-    await updateRows(this.tx, 'allocations', existing(this.changed.allocations, 'allocations').map((id) => ({ id, remaining_cents: allocations.get(id)!.remainingCents })), scope);
-    await updateRows(this.tx, 'write_offs', existing(this.changed.writeOffs, 'write_offs').map((id) => ({ id, active_cents: writeOffs.get(id)!.activeCents })), scope);
+    const otherLines = existing(this.changed.lines, 'responsibilities').filter((id) => !this.endings.has(id));
+    await updateRows(tx, 'responsibilities', otherLines.map((id) => ({ id, ...lineAmounts(lines.get(id)!) })), scope);
+    const changedPayments = existing(this.changed.payments, 'payments');
+    await updateRows(tx, 'payments', changedPayments.filter((id) => this.voided.has(id)).map((id) => ({ id, ...paymentAmounts(payments.get(id)!), voided_at: this.now })), scope);
+    await updateRows(tx, 'payments', changedPayments.filter((id) => !this.voided.has(id)).map((id) => ({ id, ...paymentAmounts(payments.get(id)!) })), scope);
+    await updateRows(tx, 'allocations', existing(this.changed.allocations, 'allocations').map((id) => ({ id, remaining_cents: allocations.get(id)!.remainingCents })), scope);
+    await updateRows(tx, 'write_offs', existing(this.changed.writeOffs, 'write_offs').map((id) => ({ id, active_cents: writeOffs.get(id)!.activeCents })), scope);
 
-    this.ledger.version = this.version;
-    const totals = retotal(this.ledger, this.totalsBefore, this.changed);
-    await this.tx.query(
+    await tx.query(
       `UPDATE patients SET version = ?, responsibility_cents = ?, paid_cents = ?, written_off_cents = ?, outstanding_cents = ?,
          credit_cents = ?, balance_updated_at = ? WHERE id = ? AND practice_id = ?`,
       [this.version, totals.responsibilityCents, totals.paidCents, totals.writtenOffCents, totals.outstandingCents, totals.creditCents, this.now, this.patientId, this.practiceId],
@@ -221,6 +311,8 @@ export class LedgerWriter {
   private touchLine(id: string): void {
     if (this.changed.lines.has(id)) return;
     this.changed.lines.add(id);
+    const line = this.ledger.lines.get(id);
+    this.linesBefore.set(id, line ? { ...line } : null);
     this.addTo(this.totalsBefore, totalsOf(this.ledger, { lines: [id], payments: [] }));
   }
 
@@ -267,5 +359,5 @@ function lineAmounts(line: { paidCents: number; writtenOffCents: number }): Row 
 }
 
 function paymentAmounts(payment: Parameters<typeof allocatedCents>[0]): Row {
-  return { allocated_cents: allocatedCents(payment), refunded_cents: payment.refundedCents };
+  return { allocated_cents: allocatedCents(payment), refunded_cents: payment.refundedCents, voided_cents: payment.voidedCents ?? 0 };
 }

@@ -2,7 +2,7 @@ import type { Database, SqlRunner, Transaction } from '../db/database';
 import type { AuditCaller, AuditService } from '../audit/audit.service';
 import type { BalanceBus, BalanceEvent } from '../balances/balance-event';
 import { MutationResult, RequestKey } from '../idempotency/request-key';
-import { Refusal, isRefusal, ledgerViolations, notFound } from '../ledger';
+import { BalanceTotals, LineState, Refusal, cloneLedger, isRefusal, ledgerViolations, notFound, openCents, refusal } from '../ledger';
 import { LedgerCache } from './ledger-cache';
 import { LedgerWriter } from './ledger-writer';
 import { loadPatientLedger, lockPatient, publishAfterCommit, verifyLedger } from './patient-ledger';
@@ -59,6 +59,65 @@ class Refused extends Error {
 }
 
 export class LedgerInvariantError extends Error {}
+
+/** One change of a unit that spans patients: a command on the patient it touches, and where its refusals point. */
+export interface Step {
+  patientId: string;
+  command: MoneyCommand<MutationResult>;
+  /** The input path of the command, e.g. `['entries', '3', 'payment']`: its refusals' `['input', …]` fields go under it. */
+  path: readonly string[];
+}
+
+/** Changes to several patients that commit together or not at all (a posting batch, docs/design.md §8.1). */
+export interface ManyCommand<R extends MutationResult> {
+  operation: string;
+  input: unknown;
+  idempotencyKey?: string | null;
+  steps: Step[];
+  /** The batch the new payments and write-offs belong to. */
+  batchId: string | null;
+  /**
+   * Refuses the unit before anything is written, after an idempotent replay was ruled out: the batch is no longer in
+   * the state the unit needs, or what its preview saw has changed (the versions read under the locks).
+   */
+  stale?(tx: Transaction, versions: ReadonlyMap<string, number>): Promise<Refusal | null>;
+  /** A refusal of the results as a whole (a deposit out of balance). */
+  check?(results: readonly MutationResult[]): Refusal | null;
+  /** The unit's own rows, written after the steps' (the batch's status): returns the unit's result. */
+  finish(tx: Transaction, results: readonly MutationResult[], now: string): Promise<R | Refusal>;
+}
+
+export type ManyOutcome<R extends MutationResult> =
+  | { status: 'accepted'; result: R; balances: CommittedBalance[] }
+  | { status: 'replayed'; result: R }
+  | { status: 'refused'; refusal: Refusal };
+
+export interface LineAmounts {
+  status: LineState['status'];
+  amountCents: number;
+  paidCents: number;
+  writtenOffCents: number;
+  openCents: number;
+}
+
+/** What applying some steps would do, computed on copies of the patients' states: nothing is written or published. */
+export interface DryRun {
+  refusals: Refusal[];
+  patients: { patientId: string; before: BalanceTotals & { version: number }; after: BalanceTotals & { version: number } }[];
+  lines: { responsibilityId: string; before: LineAmounts | null; after: LineAmounts }[];
+  /** The version of every patient the steps touch, as the dry run saw it. */
+  versions: Map<string, number>;
+}
+
+/** A step's refusal, its field moved under the step's path. */
+function atPath(refused: Refusal, path: readonly string[]): Refusal {
+  const rest = refused.field?.[0] === 'input' ? refused.field.slice(1) : (refused.field ?? []);
+  return refusal(refused.code, refused.message, [...path, ...rest]);
+}
+
+function amountsOf(line: LineState): LineAmounts {
+  return { status: line.status, amountCents: line.amountCents, paidCents: line.paidCents, writtenOffCents: line.writtenOffCents, openCents: openCents(line) };
+}
 
 /**
  * Runs every money mutation the same way (docs/design.md §2, §3; docs/operations.md §1): one unit of work that locks the
@@ -133,7 +192,7 @@ export class MoneyMutations {
         if (differences.length > 0) throw new LedgerInvariantError(`the incremental ledger differs from its rows: ${differences.slice(0, 5).join('; ')}`);
       }
       await key?.store(tx, patientId, result, now);
-      await this.audit.recordIn(tx, caller, { operation: command.operation, outcome: 'ACCEPTED', patientId, entityIds: idsOf(result) });
+      await this.audit.recordIn(tx, caller, { operation: command.operation, outcome: 'ACCEPTED', patientId, entityIds: idsOf(result), occurredAt: now });
       recordUnitStatements(command.operation, tx.statements);
       balance = { patientId, version: ledger.version, updatedAt: now, ...totals };
       publishAfterCommit(tx, this.bus, practiceId, ledger, now, totals);
@@ -146,6 +205,155 @@ export class MoneyMutations {
     this.ledgers.put(ledger);
     tx.afterRollback(() => this.ledgers.drop(patientId));
     return { status: 'accepted', patientId, result, balance };
+  }
+
+  /**
+   * Runs changes to several patients as one unit of work: the patients are locked in a stable order (by id, so two
+   * units touching the same patients cannot deadlock on PostgreSQL), each patient's state is taken once, every step
+   * applies in order seeing the ones before it, the first refusal undoes everything (its field under the step's
+   * path), each touched patient's version rises by exactly one, and one balance event per patient leaves after commit.
+   */
+  async runMany<R extends MutationResult>(caller: AuditCaller, command: ManyCommand<R>): Promise<ManyOutcome<R>> {
+    const key = RequestKey.of(caller.actor.practiceId, command.operation, command.idempotencyKey, command.input);
+    if (isRefusal(key)) return this.refuseMany(caller, command, key);
+    try {
+      const earlier = key ? await this.replay<R>(this.db, key) : null;
+      if (earlier?.status === 'replayed') {
+        await this.audit.record(caller, { operation: command.operation, outcome: 'ACCEPTED', code: 'IDEMPOTENT_REPLAY', entityIds: idsOf(earlier.result) });
+        return { status: 'replayed', result: earlier.result };
+      }
+      const patientIds = [...new Set(command.steps.map((s) => s.patientId))].sort();
+      return await this.db.transaction((tx) => this.commitMany(tx, caller, command, patientIds, key));
+    } catch (error) {
+      if (error instanceof Refused) return this.refuseMany(caller, command, error.refusal, error.patientId);
+      await this.audit.record(caller, { operation: command.operation, outcome: 'FAILED' }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Applies steps to copies of the patients' current states, as `runMany` would, and reports every refusal (each step
+   * that is refused is left out and the next ones still run), every touched line and patient before and after, and the
+   * versions seen. Reads committed data only; writes, locks and publishes nothing.
+   */
+  async dryRun(caller: AuditCaller, steps: readonly Step[], batchId: string | null, check?: ManyCommand<MutationResult>['check']): Promise<DryRun> {
+    const practiceId = caller.actor.practiceId;
+    const patientIds = [...new Set(steps.map((s) => s.patientId))].sort();
+    const now = new Date().toISOString();
+    // What each patient was before, taken at once: the cached state may change under a mutation while this awaits.
+    const before = new Map<string, BalanceTotals & { version: number }>();
+    const writers = new Map<string, LedgerWriter>();
+    for (const patientId of patientIds) {
+      const [row] = await this.db.query('SELECT version FROM patients WHERE id = ? AND practice_id = ?', [patientId, practiceId]);
+      if (!row) continue;
+      const version = Number(row.version);
+      let original = this.ledgers.peek(patientId, version);
+      if (!original) {
+        original = await loadPatientLedger(this.db, practiceId, patientId, version);
+        this.ledgers.put(original);
+      }
+      before.set(patientId, { ...original.totals, version: original.version });
+      writers.set(patientId, new LedgerWriter(null, cloneLedger(original), practiceId, caller.actor.userId, now, version + 1, batchId));
+    }
+    const refusals: Refusal[] = [];
+    const results: MutationResult[] = [];
+    for (const step of steps) {
+      const writer = writers.get(step.patientId);
+      const applied = writer ? step.command.apply(writer) : notFound('patient');
+      if (isRefusal(applied)) refusals.push(atPath(applied, step.path));
+      else results.push(applied);
+    }
+    const whole = refusals.length === 0 ? check?.(results) : null;
+    if (whole) refusals.push(whole);
+    const run: DryRun = { refusals, patients: [], lines: [], versions: new Map() };
+    for (const [patientId, writer] of writers) {
+      const was = before.get(patientId)!;
+      run.versions.set(patientId, was.version);
+      const after = writer.settle();
+      run.patients.push({ patientId, before: was, after: { ...after, version: writer.version } });
+      for (const [lineId, line] of writer.linesBefore) {
+        run.lines.push({ responsibilityId: lineId, before: line ? amountsOf(line) : null, after: amountsOf(writer.ledger.lines.get(lineId)!) });
+      }
+    }
+    return run;
+  }
+
+  /** The unit of work of `runMany`. */
+  private async commitMany<R extends MutationResult>(
+    tx: Transaction,
+    caller: AuditCaller,
+    command: ManyCommand<R>,
+    patientIds: string[],
+    key: RequestKey | null,
+  ): Promise<ManyOutcome<R>> {
+    const practiceId = caller.actor.practiceId;
+    const versions = new Map<string, number>();
+    for (const patientId of patientIds) {
+      const version = await lockPatient(tx, practiceId, patientId);
+      if (version === null) throw new Refused(notFound('patient'));
+      versions.set(patientId, version);
+    }
+    const raced = key ? await this.replay<R>(tx, key) : null;
+    if (raced?.status === 'replayed') return { status: 'replayed', result: raced.result };
+    const stale = await command.stale?.(tx, versions);
+    if (stale) throw new Refused(stale);
+
+    const now = new Date().toISOString();
+    const writers = new Map<string, LedgerWriter>();
+    for (const [patientId, version] of versions) {
+      const ledger = this.ledgers.take(patientId, version) ?? (await loadPatientLedger(tx, practiceId, patientId, version));
+      writers.set(patientId, new LedgerWriter(tx, ledger, practiceId, caller.actor.userId, now, version + 1, command.batchId));
+    }
+    let result: R;
+    const balances: CommittedBalance[] = [];
+    try {
+      const results: MutationResult[] = [];
+      for (const step of command.steps) {
+        const writer = writers.get(step.patientId)!;
+        const applied = step.command.apply(writer);
+        if (isRefusal(applied)) throw new Refused(atPath(applied, step.path), step.patientId);
+        // The invariants hold after every step, not only at the end (docs/design.md §8.1).
+        const violations = ledgerViolations(writer.ledger, writer.touched);
+        if (violations.length > 0) throw new LedgerInvariantError(`ledger invariant violated by ${step.path.join('.')}: ${violations.join(', ')}`);
+        results.push(applied);
+      }
+      const whole = command.check?.(results);
+      if (whole) throw new Refused(whole);
+      for (const [patientId, writer] of writers) {
+        const totals = await writer.flush();
+        if (this.options.verify) {
+          const differences = await verifyLedger(tx, practiceId, writer.ledger);
+          if (differences.length > 0) throw new LedgerInvariantError(`the incremental ledger differs from its rows: ${differences.slice(0, 5).join('; ')}`);
+        }
+        balances.push({ patientId, version: writer.version, updatedAt: now, ...totals });
+        publishAfterCommit(tx, this.bus, practiceId, writer.ledger, now, totals);
+      }
+      const finished = await command.finish(tx, results, now);
+      if (isRefusal(finished)) throw new Refused(finished);
+      result = finished;
+      await key?.store(tx, patientIds[0] ?? '', result, now);
+      await this.audit.recordIn(tx, caller, {
+        operation: command.operation,
+        outcome: 'ACCEPTED',
+        patientId: patientIds.length === 1 ? patientIds[0] : null,
+        patientIds,
+        entityIds: idsOf(result),
+        occurredAt: now,
+      });
+    } catch (error) {
+      for (const writer of writers.values()) if (!writer.dirty) this.ledgers.put(writer.ledger);
+      throw error;
+    }
+    for (const [patientId, writer] of writers) {
+      this.ledgers.put(writer.ledger);
+      tx.afterRollback(() => this.ledgers.drop(patientId));
+    }
+    return { status: 'accepted', result, balances };
+  }
+
+  private async refuseMany<R extends MutationResult>(caller: AuditCaller, command: ManyCommand<R>, why: Refusal, patientId: string | null = null): Promise<ManyOutcome<R>> {
+    await this.audit.record(caller, { operation: command.operation, outcome: 'REFUSED', code: why.code, patientId });
+    return { status: 'refused', refusal: why };
   }
 
   /** Audits the refusal; with the patient (and the rows the input names) when it was found, else without. */
@@ -163,7 +371,7 @@ export class MoneyMutations {
 }
 
 function idsOf(result: MutationResult): string[] {
-  return Object.values(result).filter((v): v is string => typeof v === 'string');
+  return Object.values(result).flatMap((v) => (typeof v === 'string' ? [v] : Array.isArray(v) ? v : []));
 }
 
 const ROW_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -23,6 +23,9 @@ import {
   emptyLedger,
   reduceAllocation,
   removeWriteOff,
+  reverseLine,
+  reverseRemittance,
+  voidPayment,
 } from '../ledger';
 
 /** Every read that decides where money goes lists rows in ledger order, the same on every database (docs/design.md §2.8). */
@@ -33,24 +36,29 @@ const LEDGER_ORDER = 'ORDER BY sequence, id';
  * same functions a mutation applies its new facts with. Inside a money mutation this runs after the patient's lock is
  * taken, so it sees every committed change and no one else's pending ones. It is what a mutation starts from when the
  * patient is not cached, and the verifier the cached state is compared with.
+ *
+ * With `asOf`, only what was recorded up to that instant counts (docs/design.md §8.5): every row keeps when it was
+ * recorded, and a cancellation, reversal or void counts from its own time.
  */
-export async function loadPatientLedger(sql: SqlRunner, practiceId: string, patientId: string, version: number): Promise<PatientLedger> {
-  const scope = [patientId, practiceId];
-  const where = 'WHERE patient_id = ? AND practice_id = ?';
-  const [charges, remittances, lines, payments, allocations, reductions, refunds, writeOffs, removals] = await Promise.all([
-    sql.query(`SELECT id, billed_cents FROM charges ${where} ${LEDGER_ORDER}`, scope),
-    sql.query(`SELECT charge_id, external_id FROM remittances ${where} ${LEDGER_ORDER}`, scope),
-    sql.query(`SELECT id, charge_id, kind, origin, status, amount_cents, sequence FROM responsibilities ${where} ${LEDGER_ORDER}`, scope),
+export async function loadPatientLedger(sql: SqlRunner, practiceId: string, patientId: string, version: number, asOf: string | null = null): Promise<PatientLedger> {
+  const scope = asOf ? [patientId, practiceId, asOf] : [patientId, practiceId];
+  const where = `WHERE patient_id = ? AND practice_id = ?${asOf ? ' AND created_at <= ?' : ''}`;
+  const [charges, remittances, lines, payments, allocations, reductions, refunds, writeOffs, removals, voids, reversals] = await Promise.all([
+    sql.query(`SELECT id, billed_cents, service_date FROM charges ${where} ${LEDGER_ORDER}`, scope),
+    sql.query(`SELECT id, charge_id, external_id FROM remittances ${where} ${LEDGER_ORDER}`, scope),
+    sql.query(`SELECT id, charge_id, kind, origin, status, amount_cents, sequence, remittance_id, cancelled_at FROM responsibilities ${where} ${LEDGER_ORDER}`, scope),
     sql.query(`SELECT id, amount_cents, method FROM payments ${where} ${LEDGER_ORDER}`, scope),
     sql.query(`SELECT id, payment_id, responsibility_id, amount_cents, sequence FROM allocations ${where} ${LEDGER_ORDER}`, scope),
     sql.query(`SELECT allocation_id, amount_cents FROM allocation_reductions ${where} ${LEDGER_ORDER}`, scope),
     sql.query(`SELECT payment_id, returned_cents FROM refunds ${where} ${LEDGER_ORDER}`, scope),
     sql.query(`SELECT id, responsibility_id, amount_cents FROM write_offs ${where} ${LEDGER_ORDER}`, scope),
     sql.query(`SELECT write_off_id, amount_cents FROM write_off_reversals ${where} ${LEDGER_ORDER}`, scope),
+    sql.query(`SELECT payment_id, amount_cents FROM payment_voids ${where} ${LEDGER_ORDER}`, scope),
+    sql.query(`SELECT charge_id, remittance_record_id FROM remittance_reversals ${where} ${LEDGER_ORDER}`, scope),
   ]);
   const ledger = emptyLedger(patientId, version);
-  for (const r of charges) addCharge(ledger, { id: String(r.id), billedCents: toCents(r.billed_cents) });
-  for (const r of remittances) addRemittance(ledger, String(r.charge_id), String(r.external_id));
+  for (const r of charges) addCharge(ledger, { id: String(r.id), billedCents: toCents(r.billed_cents), serviceDate: String(r.service_date) });
+  for (const r of remittances) addRemittance(ledger, String(r.charge_id), { recordId: String(r.id), externalId: String(r.external_id) });
   for (const r of lines) {
     addLine(ledger, {
       id: String(r.id),
@@ -59,6 +67,7 @@ export async function loadPatientLedger(sql: SqlRunner, practiceId: string, pati
       origin: r.origin as ResponsibilityOrigin,
       amountCents: toCents(r.amount_cents),
       sequence: Number(r.sequence),
+      remittanceId: r.origin === 'REMITTANCE' && r.remittance_id ? String(r.remittance_id) : null,
     });
   }
   for (const r of payments) addPayment(ledger, { id: String(r.id), amountCents: toCents(r.amount_cents), method: r.method as PaymentMethod });
@@ -75,8 +84,14 @@ export async function loadPatientLedger(sql: SqlRunner, practiceId: string, pati
   for (const r of refunds) addRefund(ledger, String(r.payment_id), toCents(r.returned_cents));
   for (const r of writeOffs) addWriteOff(ledger, { id: String(r.id), responsibilityId: String(r.responsibility_id), amountCents: toCents(r.amount_cents) });
   for (const r of removals) removeWriteOff(ledger, String(r.write_off_id), toCents(r.amount_cents));
-  // A cancelled line holds nothing (§2.4): its status is applied once what was on it has been taken off.
-  for (const r of lines) if (r.status === 'CANCELLED') cancelLine(ledger, String(r.id));
+  for (const r of voids) voidPayment(ledger, String(r.payment_id), toCents(r.amount_cents));
+  for (const r of reversals) reverseRemittance(ledger, String(r.charge_id), String(r.remittance_record_id));
+  // A line that ended holds nothing (§2.4, §8.3): its status is applied once what was on it has been taken off.
+  for (const r of lines) {
+    if (asOf && (r.cancelled_at === null || String(r.cancelled_at) > asOf)) continue;
+    if (r.status === 'CANCELLED') cancelLine(ledger, String(r.id));
+    if (r.status === 'REVERSED') reverseLine(ledger, String(r.id));
+  }
   ledger.totals = ledgerBalance(ledger);
   return ledger;
 }
@@ -109,7 +124,7 @@ export async function verifyLedger(tx: Transaction, practiceId: string, ledger: 
   const where = 'WHERE patient_id = ? AND practice_id = ?';
   const [lines, payments, allocations, writeOffs] = await Promise.all([
     tx.query(`SELECT id, paid_cents, written_off_cents FROM responsibilities ${where}`, scope),
-    tx.query(`SELECT id, allocated_cents, refunded_cents FROM payments ${where}`, scope),
+    tx.query(`SELECT id, allocated_cents, refunded_cents, voided_cents FROM payments ${where}`, scope),
     tx.query(`SELECT id, remaining_cents FROM allocations ${where}`, scope),
     tx.query(`SELECT id, active_cents FROM write_offs ${where}`, scope),
   ]);
@@ -121,7 +136,10 @@ export async function verifyLedger(tx: Transaction, practiceId: string, ledger: 
     }
   };
   stored('line', lines, (id) => rebuilt.lines.get(id) && [rebuilt.lines.get(id)!.paidCents, rebuilt.lines.get(id)!.writtenOffCents], ['paid_cents', 'written_off_cents']);
-  stored('payment', payments, (id) => rebuilt.payments.get(id) && [allocatedCents(rebuilt.payments.get(id)!), rebuilt.payments.get(id)!.refundedCents], ['allocated_cents', 'refunded_cents']);
+  stored('payment', payments, (id) => {
+    const payment = rebuilt.payments.get(id);
+    return payment && [allocatedCents(payment), payment.refundedCents, payment.voidedCents];
+  }, ['allocated_cents', 'refunded_cents', 'voided_cents']);
   stored('allocation', allocations, (id) => rebuilt.allocations.get(id) && [rebuilt.allocations.get(id)!.remainingCents], ['remaining_cents']);
   stored('write-off', writeOffs, (id) => rebuilt.writeOffs.get(id) && [rebuilt.writeOffs.get(id)!.activeCents], ['active_cents']);
   return differences;

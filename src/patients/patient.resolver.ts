@@ -1,12 +1,15 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { RequestContext, refreshLoaders } from '../graphql/context';
+import { loadExisting } from '../graphql/loaders';
 import { PageArgs, connection, pageRequest, userErrors } from '../graphql/common.types';
 import { badUserInput } from '../graphql/errors';
 import { PatientBalance } from '../balances/balance.types';
 import { ChargeConnection } from '../charges/charge.types';
 import { PaymentConnection } from '../payments/payment.types';
+import { BalanceSnapshot } from '../posting/posting.types';
+import { instantArg } from '../audit/audit.resolver';
 import { isRefusal } from '../ledger';
-import type { BalanceView, ChargeView, PatientView, PaymentView } from '../read-model/views';
+import type { BalanceSnapshotView, BalanceView, ChargeView, PatientView } from '../read-model/views';
 import { CreatePatientInput, CreatePatientPayload, Patient, PatientConnection } from './patient.types';
 
 @Resolver(() => Patient)
@@ -41,6 +44,20 @@ export class PatientResolver {
     return patient.balance;
   }
 
+  @FieldResolver(() => BalanceSnapshot, {
+    description:
+      "The patient's balance rebuilt from what was recorded up to `at` (a cancellation, reversal or void counts from its own time), " +
+      'with the version the patient had then. A snapshot without an identity: it never replaces the live `balance` in a client cache.',
+  })
+  balanceAsOf(
+    @Root() patient: PatientView,
+    @Arg('at', { description: 'The instant: an ISO-8601 date-time with Z or an offset (e.g. 2026-11-01T17:00:00-05:00), or a date YYYY-MM-DD meaning midnight UTC.' })
+    at: string,
+    @Ctx() ctx: RequestContext,
+  ): Promise<BalanceSnapshotView> {
+    return ctx.services.balances.asOf(ctx.actor.practiceId, patient.id, instantArg(at, 'at'));
+  }
+
   @FieldResolver(() => ChargeConnection, { description: "The patient's charges, newest date of service first." })
   async charges(@Root() patient: PatientView, @Args() page: PageArgs, @Ctx() ctx: RequestContext): Promise<ChargeConnection> {
     const { first, after } = pageRequest(page, 2);
@@ -53,7 +70,7 @@ export class PatientResolver {
   async payments(@Root() patient: PatientView, @Args() page: PageArgs, @Ctx() ctx: RequestContext): Promise<PaymentConnection> {
     const { first, after } = pageRequest(page, 2);
     const result = await ctx.services.reader.listPaymentIds(ctx.actor.practiceId, patient.id, first, after);
-    const payments = (await ctx.loaders.payment.loadMany(result.rows)).filter((p): p is PaymentView => Boolean(p) && !(p instanceof Error));
+    const payments = await loadExisting(ctx.loaders.payment, result.rows);
     return connection(payments, result.hasNextPage, Boolean(after), (p) => [p.receivedAt, p.id]);
   }
 }

@@ -1,13 +1,27 @@
 import { Arg, Ctx, Extensions, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { RequestContext } from '../graphql/context';
+import { loadExisting, loadOptional } from '../graphql/loaders';
 import { Availability } from '../graphql/common.types';
 import { moneyPayload } from '../graphql/payloads';
 import { Patient } from '../patients/patient.types';
 import { Responsibility } from '../responsibilities/responsibility.types';
 import { roleCan } from '../auth/roles';
 import { MAX_LINES_PER_PAYMENT, MAX_REFUNDS_PER_PAYMENT, nextRefundBlocker, toAvailability } from '../ledger';
-import type { AllocationView, LineView, PatientView, PaymentView, RefundView } from '../read-model/views';
-import { Allocation, Payment, RecordPaymentInput, RecordPaymentPayload, Refund, RefundPaymentInput, RefundPaymentPayload } from './payment.types';
+import { PostingBatch } from '../posting/posting.types';
+import type { AllocationView, LineView, PatientView, PaymentView, PostingBatchView, RefundView } from '../read-model/views';
+import {
+  Allocation,
+  ApplyCreditInput,
+  ApplyCreditPayload,
+  Payment,
+  RecordPaymentInput,
+  RecordPaymentPayload,
+  Refund,
+  RefundPaymentInput,
+  RefundPaymentPayload,
+  VoidPaymentInput,
+  VoidPaymentPayload,
+} from './payment.types';
 
 @Resolver(() => Payment)
 export class PaymentResolver {
@@ -31,6 +45,20 @@ export class PaymentResolver {
     }));
   }
 
+  @Mutation(() => VoidPaymentPayload, {
+    description: 'Void a payment entered in error or a bounced check: its allocations are released (lines reopen) and its credit is gone.',
+  })
+  async voidPayment(@Arg('input', { description: 'What to do; see the input type.' }) input: VoidPaymentInput, @Ctx() ctx: RequestContext): Promise<VoidPaymentPayload> {
+    const outcome = await ctx.services.payments.void(ctx, input);
+    return moneyPayload(ctx, outcome, { payment: null }, async (loaders, r) => ({ payment: await loaders.payment.load(r.paymentId) }));
+  }
+
+  @Mutation(() => ApplyCreditPayload, { description: "Move a patient's credit to open PR lines: where you say, or the oldest date of service first." })
+  async applyCredit(@Arg('input', { description: 'What to do; see the input type.' }) input: ApplyCreditInput, @Ctx() ctx: RequestContext): Promise<ApplyCreditPayload> {
+    const outcome = await ctx.services.credit.apply(ctx, input);
+    return moneyPayload(ctx, outcome, { payments: [] }, async (loaders, r) => ({ payments: await loadExisting(loaders.payment, r.paymentIds) }));
+  }
+
   @FieldResolver(() => Patient, { description: 'Who paid.' })
   async patient(@Root() payment: PaymentView, @Ctx() ctx: RequestContext): Promise<PatientView> {
     return (await ctx.loaders.patient.load(payment.patientId))!;
@@ -48,6 +76,11 @@ export class PaymentResolver {
   async refunds(@Root() payment: PaymentView, @Ctx() ctx: RequestContext): Promise<RefundView[]> {
     // Only a payment from before the cap could have more.
     return (await ctx.loaders.refundsOfPayment.load(payment.id)).slice(0, MAX_REFUNDS_PER_PAYMENT);
+  }
+
+  @FieldResolver(() => PostingBatch, { nullable: true, description: 'The posting batch that posted it; null for a payment recorded on its own.' })
+  batch(@Root() payment: PaymentView, @Ctx() ctx: RequestContext): Promise<PostingBatchView | null> {
+    return loadOptional(ctx.loaders.postingBatch, payment.batchId);
   }
 
   @FieldResolver(() => Availability, { description: 'Whether you can refund this payment now, and the tooltip if not.' })

@@ -1,5 +1,5 @@
 import type { AuditCaller } from '../audit/audit.service';
-import { MoneyMutations, MoneyOutcome } from '../ledger-store/money-mutations';
+import { MoneyCommand, MoneyMutations, MoneyOutcome } from '../ledger-store/money-mutations';
 import { patientOwning } from '../ledger-store/locate';
 import {
   PaymentMethod,
@@ -15,6 +15,7 @@ import {
   planBalancePayment,
   planLinePayment,
   planRefund,
+  planVoid,
 } from '../ledger';
 
 export interface RecordPaymentCommand {
@@ -36,16 +37,37 @@ export interface RefundCommand {
   idempotencyKey?: string | null;
 }
 
-export type PaymentResult = { paymentId: string };
+export interface VoidPaymentCommand {
+  paymentId: string;
+  reason: string;
+  idempotencyKey?: string | null;
+}
+
+/** A payment, and the line it created when it pays its own (an up-front or self-pay payment). */
+export type PaymentResult = { paymentId: string; responsibilityId?: string };
 export type RefundResult = { refundId: string; paymentId: string };
 
 /** Payments, their allocations, and refunds (docs/design.md §2.2). */
 export class PaymentService {
   constructor(private readonly mutations: MoneyMutations) {}
 
-  record(caller: AuditCaller, { idempotencyKey, ...input }: RecordPaymentCommand): Promise<MoneyOutcome<PaymentResult>> {
+  record(caller: AuditCaller, command: RecordPaymentCommand): Promise<MoneyOutcome<PaymentResult>> {
+    return this.mutations.run(caller, this.recordCommand(caller, command));
+  }
+
+  refund(caller: AuditCaller, command: RefundCommand): Promise<MoneyOutcome<RefundResult>> {
+    return this.mutations.run(caller, this.refundCommand(caller, command));
+  }
+
+  /** A payment entered in error or a bounced check leaves the ledger whole (docs/design.md §8.2). */
+  void(caller: AuditCaller, command: VoidPaymentCommand): Promise<MoneyOutcome<PaymentResult>> {
+    return this.mutations.run(caller, this.voidCommand(caller, command));
+  }
+
+  /** recordPayment as a command: run alone, or as an entry of a posting batch. */
+  recordCommand(caller: AuditCaller, { idempotencyKey, ...input }: RecordPaymentCommand): MoneyCommand<PaymentResult> {
     const purpose = input.purpose ?? 'BALANCE';
-    return this.mutations.run(caller, {
+    return {
       operation: 'recordPayment',
       input: { ...input, purpose },
       inputRefusal: checkAllocationCount(input.allocations?.length ?? 0),
@@ -69,13 +91,13 @@ export class PaymentService {
         const lineId = write.addLine({ chargeId: charge!.id, ...plan.line });
         const paymentId = write.addPayment(payment);
         write.allocate(paymentId, lineId, plan.line.amountCents, 'PAYMENT');
-        return { paymentId };
+        return { paymentId, responsibilityId: lineId };
       },
-    });
+    };
   }
 
-  refund(caller: AuditCaller, { idempotencyKey, ...input }: RefundCommand): Promise<MoneyOutcome<RefundResult>> {
-    return this.mutations.run(caller, {
+  refundCommand(caller: AuditCaller, { idempotencyKey, ...input }: RefundCommand): MoneyCommand<RefundResult> {
+    return {
       operation: 'refundPayment',
       input,
       idempotencyKey,
@@ -91,6 +113,26 @@ export class PaymentService {
         for (const takeback of plan.takebacks) write.reduce(takeback.allocationId, takeback.cents, plan.returnsMoney ? 'REFUND' : 'ACCOUNT_CREDIT', refundId);
         return { refundId, paymentId: payment.id };
       },
-    });
+    };
+  }
+
+  voidCommand(caller: AuditCaller, { idempotencyKey, ...input }: VoidPaymentCommand): MoneyCommand<PaymentResult> {
+    return {
+      operation: 'voidPayment',
+      input,
+      idempotencyKey,
+      locate: (sql) => patientOwning(sql, 'payments', input.paymentId, caller.actor.practiceId, ['input', 'paymentId']),
+      apply: (write) => {
+        const payment = write.ledger.payments.get(input.paymentId);
+        if (!payment) return notFound('payment', ['input', 'paymentId']);
+        const plan = planVoid(payment);
+        if (isRefusal(plan)) return plan;
+        const reason = cleanText(input.reason, { label: 'reason', field: ['input', 'reason'] });
+        if (isRefusal(reason)) return reason;
+        for (const release of plan.releases) write.reduce(release.allocationId, release.cents, 'VOID');
+        write.voidPayment(payment.id, plan.voidedCents, reason);
+        return { paymentId: payment.id };
+      },
+    };
   }
 }

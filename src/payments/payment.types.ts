@@ -1,7 +1,7 @@
 import { Extensions, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { PageInfo, PaymentMethodEnum, PaymentPurposeEnum, RefundMethodEnum } from '../graphql/common.types';
 import { BalancePayload } from '../balances/balance.types';
-import { MAX_ALLOCATIONS_PER_PAYMENT, MAX_PAGE_SIZE, type PaymentMethod, type PaymentPurpose, type RefundMethod } from '../ledger';
+import { MAX_ALLOCATIONS_PER_PAYMENT, MAX_PAGE_SIZE, MAX_PAYMENTS_PER_CREDIT, type PaymentMethod, type PaymentPurpose, type RefundMethod } from '../ledger';
 import { PaymentView, RefundView } from '../read-model/views';
 
 @ObjectType({ simpleResolvers: true, description: 'Part of a payment that sits on a PR line now (net of refunds, credit moves and releases).' })
@@ -10,7 +10,7 @@ export class Allocation {
   amountCents: number;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'Money a patient paid. Every cent is allocated to a line, unallocated (credit), or refunded.' })
+@ObjectType({ simpleResolvers: true, description: 'Money a patient paid. Every cent is allocated to a line, unallocated (credit), refunded, or voided.' })
 export class Payment {
   @Field(() => ID, { description: 'Opaque id.' })
   id: string;
@@ -24,8 +24,14 @@ export class Payment {
   @Field(() => Int, { description: 'What sits on PR lines now, in cents.' })
   allocatedCents: number;
 
-  @Field(() => Int, { description: "What is neither allocated nor returned: the patient's credit from this payment, in cents." })
+  @Field(() => Int, { description: "What is neither allocated, returned nor voided: the patient's credit from this payment, in cents." })
   unallocatedCents: number;
+
+  @Field(() => Int, { description: 'What left the ledger when the payment was voided, in cents; 0 while it stands.' })
+  voidedCents: number;
+
+  @Field(() => String, { nullable: true, description: 'When it was voided (ISO-8601 UTC); null while it stands.' })
+  voidedAt: string | null;
 
   @Field(() => PaymentMethodEnum, { description: 'How it was paid.' })
   method: PaymentMethod;
@@ -141,6 +147,36 @@ export class RefundPaymentInput {
   idempotencyKey?: string | null;
 }
 
+@InputType({ description: 'Void a payment entered in error or a bounced check: the whole payment leaves the ledger and its lines reopen.' })
+export class VoidPaymentInput {
+  @Field(() => ID, { description: 'The payment: refused with PAYMENT_HAS_REFUNDS once money was returned from it.' })
+  paymentId: string;
+
+  @Field({ description: 'Why (1 to 255 characters).' })
+  reason: string;
+
+  @Field(() => String, { nullable: true, description: 'Makes retries safe: the same key and input return the first result and change nothing.' })
+  idempotencyKey?: string | null;
+}
+
+@InputType({ description: "Move a patient's credit (unallocated payment money) to open PR lines." })
+export class ApplyCreditInput {
+  @Field(() => ID, { description: 'The patient.' })
+  patientId: string;
+
+  @Field(() => [AllocationInput], {
+    nullable: true,
+    description:
+      `Where the credit goes; omit to pay the oldest date of service first, then the oldest line, until credit or open PR runs ` +
+      `out. The money comes from the patient's payments oldest first. At most ${MAX_ALLOCATIONS_PER_PAYMENT}.`,
+  })
+  @Extensions({ maxItems: MAX_ALLOCATIONS_PER_PAYMENT })
+  allocations?: AllocationInput[] | null;
+
+  @Field(() => String, { nullable: true, description: 'Makes retries safe: the same key and input return the first result and change nothing.' })
+  idempotencyKey?: string | null;
+}
+
 @ObjectType({ simpleResolvers: true, description: 'Result of recordPayment.' })
 export class RecordPaymentPayload extends BalancePayload {
   @Field(() => Payment, { nullable: true, description: 'The new payment; null when refused.' })
@@ -154,5 +190,18 @@ export class RefundPaymentPayload extends BalancePayload {
 
   @Field(() => Payment, { nullable: true, description: 'The payment as it is now; null when refused.' })
   payment: PaymentView | null;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'Result of voidPayment.' })
+export class VoidPaymentPayload extends BalancePayload {
+  @Field(() => Payment, { nullable: true, description: 'The voided payment; null when refused.' })
+  payment: PaymentView | null;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'Result of applyCredit.' })
+export class ApplyCreditPayload extends BalancePayload {
+  @Field(() => [Payment], { description: `The payments whose credit was applied, as they are now; empty when refused. At most ${MAX_PAYMENTS_PER_CREDIT}.` })
+  @Extensions({ maxItems: MAX_PAYMENTS_PER_CREDIT })
+  payments: PaymentView[];
 }
 

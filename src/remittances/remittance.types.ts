@@ -28,12 +28,35 @@ export class RecordRemittanceInput {
   @Extensions({ maxItems: MAX_ADJUSTMENTS_PER_REMITTANCE })
   adjustments: RemittanceAdjustmentInput[];
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "A corrected remittance: the `remittanceId` of the charge's earlier remittance it replaces. That one is reversed in the same step and " +
+      'its payments move to the new lines (same kind first), the rest to credit. Omit when the insurer really adjudicated twice.',
+  })
+  replacesRemittanceId?: string | null;
+
   @Field(() => String, { nullable: true, description: 'Makes retries safe: the same key and input return the first result and change nothing.' })
   idempotencyKey?: string | null;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'Result of recordRemittance.' })
+@InputType({ description: 'Reverse the PR lines a remittance created on a charge: they become REVERSED and their payments go to credit.' })
+export class ReverseRemittanceInput {
+  @Field(() => ID, { description: 'The charge.' })
+  chargeId: string;
+
+  @Field({ description: 'The `remittanceId` recorded for the charge.' })
+  remittanceId: string;
+
+  @Field({ description: 'Why (1 to 255 characters).' })
+  reason: string;
+
+  @Field(() => String, { nullable: true, description: 'Makes retries safe: the same key and input return the first result and change nothing.' })
+  idempotencyKey?: string | null;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'Result of recordRemittance and reverseRemittance.' })
 export class RecordRemittancePayload extends BalancePayload {
-  @Field(() => Charge, { nullable: true, description: 'The charge with its new lines; null when refused.' })
+  @Field(() => Charge, { nullable: true, description: 'The charge with its new (or reversed) lines; null when refused.' })
   charge: ChargeView | null;
 }

@@ -1,5 +1,5 @@
 import type { AuditCaller } from '../audit/audit.service';
-import { MoneyMutations, MoneyOutcome } from '../ledger-store/money-mutations';
+import { MoneyCommand, MoneyMutations, MoneyOutcome } from '../ledger-store/money-mutations';
 import { patientOwning } from '../ledger-store/locate';
 import { allAllocations, cleanText, isRefusal, notFound, planCancel } from '../ledger';
 
@@ -15,8 +15,13 @@ export type CancelResult = { responsibilityId: string };
 export class CancellationService {
   constructor(private readonly mutations: MoneyMutations) {}
 
-  cancel(caller: AuditCaller, { idempotencyKey, ...input }: CancelCommand): Promise<MoneyOutcome<CancelResult>> {
-    return this.mutations.run(caller, {
+  cancel(caller: AuditCaller, command: CancelCommand): Promise<MoneyOutcome<CancelResult>> {
+    return this.mutations.run(caller, this.cancelCommand(caller, command));
+  }
+
+  /** cancelPR as a command: run alone, or as part of negating a batch. */
+  cancelCommand(caller: AuditCaller, { idempotencyKey, ...input }: CancelCommand): MoneyCommand<CancelResult> {
+    return {
       operation: 'cancelPR',
       input,
       idempotencyKey,
@@ -33,6 +38,6 @@ export class CancellationService {
         write.cancelLine(line.id, reason);
         return { responsibilityId: line.id };
       },
-    });
+    };
   }
 }

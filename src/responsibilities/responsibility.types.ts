@@ -15,7 +15,7 @@ export class Responsibility {
   @Field(() => ResponsibilityOriginEnum, { description: 'Where the line came from.' })
   origin: ResponsibilityOrigin;
 
-  @Field(() => ResponsibilityStatusEnum, { description: 'ACTIVE, or CANCELLED (out of every balance).' })
+  @Field(() => ResponsibilityStatusEnum, { description: 'ACTIVE, or CANCELLED or REVERSED (out of every balance).' })
   status: ResponsibilityStatus;
 
   @Field(() => Int, { description: 'What the patient is responsible for on this line, in cents.' })
@@ -33,13 +33,13 @@ export class Responsibility {
   @Field({ description: 'When the line was created (ISO-8601 UTC).' })
   createdAt: string;
 
-  @Field(() => String, { nullable: true, description: 'When it was cancelled.' })
+  @Field(() => String, { nullable: true, description: 'When it was cancelled (or reversed with its remittance).' })
   cancelledAt: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Who cancelled it (staff user id).' })
+  @Field(() => String, { nullable: true, description: 'Who cancelled (or reversed) it (staff user id).' })
   cancelledBy: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Why it was cancelled.' })
+  @Field(() => String, { nullable: true, description: 'Why it was cancelled (or reversed).' })
   cancelReason: string | null;
 }
 

@@ -1,11 +1,13 @@
 import { Arg, Ctx, Extensions, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { RequestContext } from '../graphql/context';
+import { loadOptional } from '../graphql/loaders';
 import { Availability } from '../graphql/common.types';
 import { moneyPayload } from '../graphql/payloads';
 import { Responsibility } from '../responsibilities/responsibility.types';
 import { roleCan } from '../auth/roles';
 import { MAX_REMOVALS_PER_WRITE_OFF, WRITE_OFF_REASONS, removalBlocker, toAvailability } from '../ledger';
-import type { LineView, WriteOffRemovalView, WriteOffView } from '../read-model/views';
+import { PostingBatch } from '../posting/posting.types';
+import type { LineView, PostingBatchView, WriteOffRemovalView, WriteOffView } from '../read-model/views';
 import { RemoveWriteOffInput, RemoveWriteOffPayload, WriteOff, WriteOffInput, WriteOffPayload, WriteOffReasonOption, WriteOffRemoval } from './write-off.types';
 
 @Resolver(() => WriteOff)
@@ -44,6 +46,11 @@ export class WriteOffResolver {
   async reversals(@Root() writeOff: WriteOffView, @Ctx() ctx: RequestContext): Promise<WriteOffRemovalView[]> {
     // Only a write-off from before the cap could hold more.
     return (await ctx.loaders.removalsOfWriteOff.load(writeOff.id)).slice(0, MAX_REMOVALS_PER_WRITE_OFF);
+  }
+
+  @FieldResolver(() => PostingBatch, { nullable: true, description: 'The posting batch that posted it; null for a write-off made on its own.' })
+  batch(@Root() writeOff: WriteOffView, @Ctx() ctx: RequestContext): Promise<PostingBatchView | null> {
+    return loadOptional(ctx.loaders.postingBatch, writeOff.batchId);
   }
 
   @FieldResolver(() => Availability, { description: 'Whether you can remove (some of) this write-off now, and the tooltip if not.' })

@@ -1,5 +1,5 @@
 import type { AuditCaller } from '../audit/audit.service';
-import { MoneyMutations, MoneyOutcome } from '../ledger-store/money-mutations';
+import { MoneyCommand, MoneyMutations, MoneyOutcome } from '../ledger-store/money-mutations';
 import { patientOwning } from '../ledger-store/locate';
 import {
   MAX_NOTE_LENGTH,
@@ -30,13 +30,24 @@ export interface RemoveWriteOffCommand {
 }
 
 export type WriteOffResult = { writeOffId: string; responsibilityId: string };
+/** A removal also names its own row, so that a batch negating it knows what to write off again. */
+export type RemovalResult = WriteOffResult & { removalId: string };
 
 /** Writing off PR and removing write-offs (docs/design.md §2.3). */
 export class WriteOffService {
   constructor(private readonly mutations: MoneyMutations) {}
 
-  writeOff(caller: AuditCaller, { idempotencyKey, ...input }: WriteOffCommand): Promise<MoneyOutcome<WriteOffResult>> {
-    return this.mutations.run(caller, {
+  writeOff(caller: AuditCaller, command: WriteOffCommand): Promise<MoneyOutcome<WriteOffResult>> {
+    return this.mutations.run(caller, this.writeOffCommand(caller, command));
+  }
+
+  removeWriteOff(caller: AuditCaller, command: RemoveWriteOffCommand): Promise<MoneyOutcome<RemovalResult>> {
+    return this.mutations.run(caller, this.removeCommand(caller, command));
+  }
+
+  /** writeOff as a command: run alone, or as an entry of a posting batch. */
+  writeOffCommand(caller: AuditCaller, { idempotencyKey, ...input }: WriteOffCommand): MoneyCommand<WriteOffResult> {
+    return {
       operation: 'writeOff',
       input,
       idempotencyKey,
@@ -53,11 +64,12 @@ export class WriteOffService {
         const writeOffId = write.addWriteOff({ lineId: line.id, amountCents: amount, reason: input.reason, customReason, note });
         return { writeOffId, responsibilityId: line.id };
       },
-    });
+    };
   }
 
-  removeWriteOff(caller: AuditCaller, { idempotencyKey, ...input }: RemoveWriteOffCommand): Promise<MoneyOutcome<WriteOffResult>> {
-    return this.mutations.run(caller, {
+  /** removeWriteOff as a command: run alone, or as an entry of a posting batch. */
+  removeCommand(caller: AuditCaller, { idempotencyKey, ...input }: RemoveWriteOffCommand): MoneyCommand<RemovalResult> {
+    return {
       operation: 'removeWriteOff',
       input,
       idempotencyKey,
@@ -69,9 +81,9 @@ export class WriteOffService {
         if (isRefusal(amount)) return amount;
         const reason = cleanText(input.reason, { label: 'reason', field: ['input', 'reason'] });
         if (isRefusal(reason)) return reason;
-        write.removeWriteOff(writeOff.id, amount, reason);
-        return { writeOffId: writeOff.id, responsibilityId: writeOff.responsibilityId };
+        const removalId = write.removeWriteOff(writeOff.id, amount, reason);
+        return { writeOffId: writeOff.id, responsibilityId: writeOff.responsibilityId, removalId };
       },
-    });
+    };
   }
 }

@@ -47,6 +47,17 @@ function learn(ids: Record<string, string>, data: Json): void {
   if (remitted) ids['remittance line'] = remitted.id;
   if (data.recordPayment?.payment && !ids.payment) ids.payment = data.recordPayment.payment.id;
   if (data.writeOff?.writeOff) ids['write-off'] = data.writeOff.writeOff.id;
+  // A search that finds one demo patient names it (`<indigo>`) and its first charge (`<blake charge>`).
+  const found = data.patients?.edges;
+  if (found?.length === 1 && found[0].node.firstName) {
+    const name = String(found[0].node.firstName).toLowerCase();
+    ids[name] = found[0].node.id;
+    const charge = found[0].node.charges?.edges?.[0]?.node;
+    if (charge) ids[`${name} charge`] = charge.id;
+  }
+  if (data.createPostingBatch?.batch) ids.batch = data.createPostingBatch.batch.id;
+  if (data.postingBatch?.preview?.token) ids['preview token'] = data.postingBatch.preview.token;
+  if (data.applyCredit?.payments?.[0]) ids['credit payment'] = data.applyCredit.payments[0].id;
 }
 
 let server: TestServer;

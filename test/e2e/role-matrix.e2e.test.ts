@@ -14,6 +14,12 @@
  *
  * CASES has one entry per root field with the variables it needs. When the schema gains a root field that CASES does
  * not cover, the first test fails, so the matrix stays complete.
+ *
+ * The Posting Tool (docs/design.md §8.1) fits the same columns: voiding a payment and negating a batch like refunds,
+ * applying credit like payments, reversing a remittance like remittances. A batch's own rule depends on its kind
+ * (DEPOSIT like payments, REMITTANCE and ADJUSTMENT like remittances): the matrix works DEPOSIT batches, the least any
+ * kind needs, and the tests after it check every role against every kind (there a role that may post but not work that
+ * kind gets a FORBIDDEN userError from the service, since the document itself is allowed).
  */
 import crypto from 'node:crypto';
 import { GraphQLObjectType, GraphQLSchema, print } from 'graphql';
@@ -25,6 +31,17 @@ import {
   ChargeDocument,
   CreateChargeDocument,
   CreatePatientDocument,
+  MatrixAddPostingEntriesDocument,
+  MatrixApplyCreditDocument,
+  MatrixCreatePostingBatchDocument,
+  MatrixNegatePostingBatchDocument,
+  MatrixPostingBatchDocument,
+  MatrixPostingBatchesDocument,
+  MatrixPostingPreviewDocument,
+  MatrixPostPostingBatchDocument,
+  MatrixRemovePostingEntryDocument,
+  MatrixReverseRemittanceDocument,
+  MatrixVoidPaymentDocument,
   PatientBalanceChangedDocument,
   PatientBalancesChangedDocument,
   PatientDocument,
@@ -94,6 +111,43 @@ interface Fixture {
   writeOffId: string;
   /** A charge without PR, for recordRemittance. */
   remittanceChargeId: string;
+  /** docs/design.md §8: a payment of 300 on line 2000 to void, and one of 400 left as credit to apply. */
+  voidPaymentId: string;
+  creditPaymentId: string;
+  /** A charge whose PR lines (800) came from remittance `reverseRemittanceId`, to reverse. */
+  reverseChargeId: string;
+  reverseRemittanceId: string;
+  /** DRAFT DEPOSIT batches of payments of 100 on line 2000: one with two entries to add to and remove from, one to post. */
+  draftBatchId: string;
+  draftEntryIds: string[];
+  postBatchId: string;
+  /** A POSTED DEPOSIT batch (one payment of 100 on line 2000), to negate. */
+  negateBatchId: string;
+}
+
+/** A payment entry of 100 on line 2000, for a DEPOSIT batch. */
+const depositEntry = (patientId: string, lineId: string) => ({
+  payment: { patientId, amountCents: 100, method: 'CASH' as const, allocations: [{ responsibilityId: lineId, amountCents: 100 }] },
+});
+
+async function draftBatch(caller: Caller, variables: Record<string, unknown>) {
+  const data = await server.ok(caller, MatrixCreatePostingBatchDocument, { input: { reference: `Matrix ${crypto.randomBytes(3).toString('hex')}`, ...variables } as never });
+  expect(data.createPostingBatch.userErrors).toEqual([]);
+  return data.createPostingBatch.batch!;
+}
+
+/** The token of the batch's preview now, which must be valid. */
+async function previewToken(batchId: string): Promise<string> {
+  const data = await server.ok(admin, MatrixPostingPreviewDocument, { id: batchId });
+  expect(data.postingBatch!.preview.userErrors).toEqual([]);
+  return data.postingBatch!.preview.token;
+}
+
+async function postedBatch(caller: Caller, variables: Record<string, unknown>) {
+  const batch = await draftBatch(caller, variables);
+  const posted = await server.ok(caller, MatrixPostPostingBatchDocument, { input: { batchId: batch.id, previewToken: await previewToken(batch.id) } });
+  expect(posted.postPostingBatch.userErrors).toEqual([]);
+  return batch;
 }
 
 let fixtureCounter = 0;
@@ -106,6 +160,20 @@ async function fixture(): Promise<Fixture> {
   });
   const writeOff = await server.ok(admin, WriteOffDocument, { input: { responsibilityId: lineIds[1], amountCents: 500, reason: 'SMALL_BALANCE' } });
   const remittance = await newCharge(server, admin, patientId, [], 50_000);
+  const voided = await server.ok(admin, RecordPaymentDocument, {
+    input: { patientId, amountCents: 300, method: 'CHECK', allocations: [{ responsibilityId: lineIds[2], amountCents: 300 }] },
+  });
+  const credit = await server.ok(admin, RecordPaymentDocument, { input: { patientId, amountCents: 400, method: 'CASH' } });
+  const reversed = await newCharge(server, admin, patientId, [], 40_000);
+  const reverseRemittanceId = `ERA-${crypto.randomUUID()}`;
+  const recorded = await server.ok(admin, RecordRemittanceDocument, {
+    input: { chargeId: reversed.chargeId, remittanceId: reverseRemittanceId, adjustments: [{ groupCode: 'PR', reasonCode: '2', amountCents: 800 }] },
+  });
+  expect(recorded.recordRemittance.userErrors).toEqual([]);
+  const deposit = (entries: number) => ({ kind: 'DEPOSIT', entries: Array.from({ length: entries }, () => depositEntry(patientId, lineIds[2])) });
+  const draft = await draftBatch(admin, deposit(2));
+  const toPost = await draftBatch(admin, deposit(1));
+  const toNegate = await postedBatch(admin, deposit(1));
   return {
     patientId,
     lastName,
@@ -114,12 +182,39 @@ async function fixture(): Promise<Fixture> {
     paymentId: payment.recordPayment.payment!.id,
     writeOffId: writeOff.writeOff.writeOff!.id,
     remittanceChargeId: remittance.chargeId,
+    voidPaymentId: voided.recordPayment.payment!.id,
+    creditPaymentId: credit.recordPayment.payment!.id,
+    reverseChargeId: reversed.chargeId,
+    reverseRemittanceId,
+    draftBatchId: draft.id,
+    draftEntryIds: draft.entries.edges.map((e) => e.node.id),
+    postBatchId: toPost.id,
+    negateBatchId: toNegate.id,
   };
 }
 
+/** Every id the fixture made (remittance ids are the insurer's text, not ours). */
+function fixtureIds(f: Fixture): string[] {
+  return [
+    f.patientId,
+    f.chargeId,
+    ...f.lineIds,
+    f.paymentId,
+    f.writeOffId,
+    f.remittanceChargeId,
+    f.voidPaymentId,
+    f.creditPaymentId,
+    f.reverseChargeId,
+    f.draftBatchId,
+    ...f.draftEntryIds,
+    f.postBatchId,
+    f.negateBatchId,
+  ];
+}
+
 /** The same variables with every fixture id replaced by an id that exists nowhere. */
-function withUnknownIds(variables: unknown, f: Fixture): unknown {
-  const ids = new Set([f.patientId, f.chargeId, ...f.lineIds, f.paymentId, f.writeOffId, f.remittanceChargeId]);
+function withUnknownIds(variables: unknown, f: Fixture | readonly string[]): unknown {
+  const ids = new Set(Array.isArray(f) ? f : fixtureIds(f as Fixture));
   const replacement = new Map<string, string>();
   const walk = (value: unknown): unknown => {
     if (typeof value === 'string' && ids.has(value)) {
@@ -252,9 +347,17 @@ interface QueryOrMutationCase {
   kind: 'query' | 'mutation';
   column: Column;
   document: AnyDocument;
+  /** May read the fixture's current state (a preview token): called right before the request. */
   variables(f: Fixture): unknown;
+  /** How much an accepted mutation raises the fixture patient's version: 1 unless said (a DRAFT batch's edits: 0). */
+  versionDelta?: 0 | 1;
   /** Own practice, allowed role: the business outcome. */
   own(value: Record<string, unknown>, f: Fixture, ctx: Context): Promise<void> | void;
+  /**
+   * Another view of what the mutation would change beside the fixture patient's version (a DRAFT batch, the batches
+   * of both practices): read before and after every refusal, and unchanged.
+   */
+  state?(f: Fixture): Promise<unknown>;
   /**
    * Another practice, allowed role. `unknown-id`: the answer equals the one for unknown ids, and is null (queries) or
    * a NOT_FOUND userError (mutations). A function: fields without an id argument show isolation their own way.
@@ -271,6 +374,38 @@ interface SubscriptionCase {
 type RootCase = QueryOrMutationCase | SubscriptionCase;
 type Value = Record<string, unknown>;
 const ids = (edges: unknown) => (edges as { node: { id: string } }[]).map((e) => e.node.id);
+interface EntryNode {
+  id: string;
+  kind: string;
+  amountCents: number;
+  patient: { id: string };
+}
+const entriesOf = (batch: unknown) => (batch as { entries: { edges: { node: EntryNode }[] } }).entries.edges.map((e) => e.node);
+
+/** A batch as practice A's admin sees it. */
+async function batchState(batchId: string) {
+  return (await server.ok(admin, MatrixPostingBatchDocument, { id: batchId })).postingBatch;
+}
+
+/** The newest batches of both practices: a refused create adds none to either. */
+async function newestBatches() {
+  const newest = async (caller: Caller) => ids((await server.ok(caller, MatrixPostingBatchesDocument, { first: 5 })).postingBatches.edges);
+  return { mine: await newest(admin), theirs: await newest(otherAdmin) };
+}
+
+/** Every batch the caller lists with these filters, from the first page on (newest first). */
+async function listedBatches(ctx: Context, first: Value, variables: Value): Promise<{ id: string; kind: string; status: string }[]> {
+  type Page = { edges: { node: { id: string; kind: string; status: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+  let page = first as unknown as Page;
+  const nodes = page.edges.map((e) => e.node);
+  while (page.pageInfo.hasNextPage) {
+    const next = await execute(ctx.transport, ctx.caller, MatrixPostingBatchesDocument, { ...variables, after: page.pageInfo.endCursor });
+    expect(next.errors).toBeUndefined();
+    page = next.data!.postingBatches as Page;
+    nodes.push(...page.edges.map((e) => e.node));
+  }
+  return nodes;
+}
 
 /** A payload with no userErrors and its main object, and the patient's version up by exactly one. */
 function accepted(main: string) {
@@ -387,16 +522,47 @@ const CASES: Record<string, RootCase> = {
     variables: (f) => ({ patientId: f.patientId, first: 50 }),
     own: (v, f) => {
       const events = (v as { edges: { node: { operation: string; patientId: string } }[] }).edges.map((e) => e.node);
-      expect(events.map((e) => e.operation)).toEqual(expect.arrayContaining(['createCharge', 'recordPayment', 'writeOff']));
-      expect(events.every((e) => e.patientId === f.patientId)).toBe(true);
+      expect(events.map((e) => e.operation)).toEqual(expect.arrayContaining(['createCharge', 'recordPayment', 'writeOff', 'createPostingBatch', 'postPostingBatch']));
+      // Every event names this patient, a DRAFT batch's edits of its entries included.
+      expect(events.filter((e) => e.patientId !== f.patientId).map((e) => `${e.operation} ${e.patientId}`)).toEqual([]);
     },
     foreign: 'unknown-id',
+  },
+  'Query.postingBatch': {
+    kind: 'query',
+    column: 'read',
+    document: MatrixPostingBatchDocument,
+    variables: (f) => ({ id: f.draftBatchId }),
+    own: (v, f) => {
+      expect(v).toMatchObject({ id: f.draftBatchId, kind: 'DEPOSIT', status: 'DRAFT', createdBy: { id: admin.sub, role: 'ADMIN' }, postedBy: null });
+      expect(entriesOf(v)).toEqual(f.draftEntryIds.map((id) => ({ id, kind: 'PAYMENT', amountCents: 100, patient: { id: f.patientId } })));
+    },
+    foreign: 'unknown-id',
+  },
+  'Query.postingBatches': {
+    kind: 'query',
+    column: 'read',
+    document: MatrixPostingBatchesDocument,
+    variables: () => ({ first: 100, status: 'DRAFT', kind: 'DEPOSIT' }),
+    own: async (v, f, ctx) => {
+      const listed = await listedBatches(ctx, v, { first: 100, status: 'DRAFT', kind: 'DEPOSIT' });
+      expect(listed.filter((b) => b.status !== 'DRAFT' || b.kind !== 'DEPOSIT')).toEqual([]);
+      expect(listed.map((b) => b.id)).toEqual(expect.arrayContaining([f.draftBatchId, f.postBatchId]));
+      expect(listed.map((b) => b.id)).not.toContain(f.negateBatchId); // POSTED: filtered out
+    },
+    // No id to guess: another practice lists none of practice A's batches, only its own.
+    foreign: async (v, f, ctx) => {
+      const listed = (await listedBatches(ctx, v, { first: 100, status: 'DRAFT', kind: 'DEPOSIT' })).map((b) => b.id);
+      expect(listed.filter((id) => fixtureIds(f).includes(id))).toEqual([]);
+      for (const id of listed) expect(await batchState(id)).toBeNull();
+    },
   },
   'Mutation.createPatient': {
     kind: 'mutation',
     column: 'post',
     document: CreatePatientDocument,
     variables: () => ({ input: { firstName: 'Created', lastName: `ByMatrix${crypto.randomBytes(3).toString('hex')}` } }),
+    versionDelta: 0,
     own: async (v, _f, ctx) => {
       expect(v.userErrors).toEqual([]);
       const id = (v.patient as { id: string }).id;
@@ -491,6 +657,121 @@ const CASES: Record<string, RootCase> = {
     own: async (v, f) => {
       await accepted('responsibility')(v, f);
       expect(v.responsibility).toMatchObject({ id: f.lineIds[3], status: 'CANCELLED' });
+    },
+    foreign: 'unknown-id',
+  },
+  // docs/design.md §8.1: a DEPOSIT batch (the kinds are checked role by role after the matrix).
+  'Mutation.createPostingBatch': {
+    kind: 'mutation',
+    column: 'post',
+    document: MatrixCreatePostingBatchDocument,
+    // Its entry names the patient and the line: another practice's are NOT_FOUND like unknown ones.
+    variables: (f) => ({
+      input: { kind: 'DEPOSIT', reference: `Deposit ${crypto.randomBytes(3).toString('hex')}`, depositDate: '2026-10-03', entries: [depositEntry(f.patientId, f.lineIds[2])] },
+    }),
+    versionDelta: 0,
+    state: () => newestBatches(),
+    own: (v, f, ctx) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.batch).toMatchObject({ kind: 'DEPOSIT', status: 'DRAFT', createdBy: { id: ctx.caller.sub, role: ctx.role }, postedBy: null });
+      expect(entriesOf(v.batch)).toEqual([expect.objectContaining({ kind: 'PAYMENT', amountCents: 100, patient: { id: f.patientId } })]);
+    },
+    foreign: 'unknown-id',
+  },
+  'Mutation.addPostingEntries': {
+    kind: 'mutation',
+    column: 'post',
+    document: MatrixAddPostingEntriesDocument,
+    variables: (f) => ({ input: { batchId: f.draftBatchId, entries: [depositEntry(f.patientId, f.lineIds[2])] } }),
+    versionDelta: 0,
+    state: (f) => batchState(f.draftBatchId),
+    own: (v, f) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.batch).toMatchObject({ id: f.draftBatchId, status: 'DRAFT' });
+      const entries = entriesOf(v.batch);
+      expect(entries.map((e) => e.id).slice(0, 2)).toEqual(f.draftEntryIds);
+      expect(entries.slice(2)).toEqual([expect.objectContaining({ kind: 'PAYMENT', amountCents: 100, patient: { id: f.patientId } })]);
+    },
+    foreign: 'unknown-id',
+  },
+  'Mutation.removePostingEntry': {
+    kind: 'mutation',
+    column: 'post',
+    document: MatrixRemovePostingEntryDocument,
+    variables: (f) => ({ input: { entryId: f.draftEntryIds[0] } }),
+    versionDelta: 0,
+    state: (f) => batchState(f.draftBatchId),
+    own: (v, f) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.batch).toMatchObject({ id: f.draftBatchId, status: 'DRAFT' });
+      // The other entry stays, and so does the one addPostingEntries added earlier.
+      const entries = entriesOf(v.batch).map((e) => e.id);
+      expect(entries).not.toContain(f.draftEntryIds[0]);
+      expect(entries).toHaveLength(2);
+      expect(entries[0]).toBe(f.draftEntryIds[1]);
+    },
+    foreign: 'unknown-id',
+  },
+  'Mutation.postPostingBatch': {
+    kind: 'mutation',
+    column: 'post',
+    document: MatrixPostPostingBatchDocument,
+    // The token of a preview taken just now (an earlier case changed the patient since the fixture was made).
+    variables: async (f) => ({ input: { batchId: f.postBatchId, previewToken: await previewToken(f.postBatchId) } }),
+    state: (f) => batchState(f.postBatchId),
+    own: async (v, f, ctx) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.batch).toMatchObject({ id: f.postBatchId, kind: 'DEPOSIT', status: 'POSTED', postedBy: { id: ctx.caller.sub, role: ctx.role } });
+      expect(v.balances).toEqual([{ patientId: f.patientId, version: await version(f.patientId) }]);
+    },
+    foreign: 'unknown-id',
+  },
+  'Mutation.negatePostingBatch': {
+    kind: 'mutation',
+    column: 'refund_audit',
+    document: MatrixNegatePostingBatchDocument,
+    variables: (f) => ({ input: { batchId: f.negateBatchId, reason: 'Deposit entered twice' } }),
+    state: (f) => batchState(f.negateBatchId),
+    own: async (v, f, ctx) => {
+      expect(v.userErrors).toEqual([]);
+      const negation = v.negation as { id: string };
+      expect(v.batch).toMatchObject({ id: f.negateBatchId, status: 'NEGATED', negatedBy: { id: negation.id } });
+      expect(negation).toMatchObject({ kind: 'DEPOSIT', status: 'POSTED', negates: { id: f.negateBatchId }, createdBy: { id: ctx.caller.sub, role: ctx.role } });
+      expect(v.balances).toEqual([{ patientId: f.patientId, version: await version(f.patientId) }]);
+    },
+    foreign: 'unknown-id',
+  },
+  'Mutation.voidPayment': {
+    kind: 'mutation',
+    column: 'refund_audit',
+    document: MatrixVoidPaymentDocument,
+    variables: (f) => ({ input: { paymentId: f.voidPaymentId, reason: 'Check bounced' } }),
+    own: async (v, f) => {
+      await accepted('payment')(v, f);
+      expect(v.payment).toMatchObject({ id: f.voidPaymentId, amountCents: 300, voidedCents: 300, allocatedCents: 0, voidedAt: expect.any(String) });
+    },
+    foreign: 'unknown-id',
+  },
+  'Mutation.applyCredit': {
+    kind: 'mutation',
+    column: 'post',
+    document: MatrixApplyCreditDocument,
+    variables: (f) => ({ input: { patientId: f.patientId, allocations: [{ responsibilityId: f.lineIds[2], amountCents: 100 }] } }),
+    own: (v, f) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.payments).toEqual([{ id: f.creditPaymentId, allocatedCents: 100, unallocatedCents: 300 }]);
+      expect((v.balance as { patientId: string }).patientId).toBe(f.patientId);
+    },
+    foreign: 'unknown-id',
+  },
+  'Mutation.reverseRemittance': {
+    kind: 'mutation',
+    column: 'remittance',
+    document: MatrixReverseRemittanceDocument,
+    variables: (f) => ({ input: { chargeId: f.reverseChargeId, remittanceId: f.reverseRemittanceId, reason: 'Payer recouped the claim' } }),
+    own: async (v, f) => {
+      await accepted('charge')(v, f);
+      expect((v.charge as { responsibilities: { origin: string; status: string }[] }).responsibilities.map((r) => [r.origin, r.status])).toEqual([['REMITTANCE', 'REVERSED']]);
     },
     foreign: 'unknown-id',
   },
@@ -595,7 +876,8 @@ describe.each(ROLES)('%s', (role) => {
         const ctx: Context = { caller, transport, role };
         const f = spec.kind === 'mutation' ? forMutations[transport] : shared;
         const before = await version(f.patientId);
-        const variables = spec.variables(f);
+        const stateBefore = spec.state ? await spec.state(f) : undefined;
+        const variables = await spec.variables(f);
         const outcome = await execute(transport, caller, spec.document, variables);
         const value = outcome.data?.[name] as Value | null | undefined;
         const where_ = `${label} over ${transport}: ${JSON.stringify(outcome).slice(0, 400)}`;
@@ -611,6 +893,7 @@ describe.each(ROLES)('%s', (role) => {
           expect(outcome.errors![0].message).toBe(FORBIDDEN_MESSAGE);
           expect(value ?? null).toBeNull();
           expect(await version(f.patientId)).toBe(before);
+          if (spec.state) expect({ where: where_, state: await spec.state(f) }).toEqual({ where: where_, state: stateBefore });
           refusals[transport] = outcome;
           counts.forbidden += 1;
           continue;
@@ -622,7 +905,7 @@ describe.each(ROLES)('%s', (role) => {
           await Promise.resolve(spec.own(value as Value, f, ctx)).catch((error: Error) => {
             throw new Error(`${where_}\n${error.message}`);
           });
-          if (spec.kind === 'mutation' && field !== 'Mutation.createPatient') expect(await version(f.patientId)).toBe(before + 1);
+          if (spec.kind === 'mutation') expect(await version(f.patientId)).toBe(before + (spec.versionDelta ?? 1));
           counts.business += 1;
           continue;
         }
@@ -637,7 +920,8 @@ describe.each(ROLES)('%s', (role) => {
           } else {
             const payload = value as Value;
             expect((payload.userErrors as { code: string }[]).map((e) => e.code)).toEqual(['NOT_FOUND']);
-            for (const [key, inner] of Object.entries(payload)) if (key !== 'userErrors') expect(inner).toBeNull();
+            // Every object null, every list (a batch's balances, applied credit's payments) empty.
+            for (const [key, inner] of Object.entries(payload)) if (key !== 'userErrors') expect(inner).toEqual(Array.isArray(inner) ? [] : null);
           }
           refusals[transport] = outcome;
           counts.likeUnknown += 1;
@@ -648,9 +932,174 @@ describe.each(ROLES)('%s', (role) => {
           counts.isolated += 1;
         }
         expect(await version(f.patientId)).toBe(before);
+        if (spec.state) expect({ where: where_, state: await spec.state(f) }).toEqual({ where: where_, state: stateBefore });
       }
       // A refusal reads the same on both transports.
       if (refusals.http || refusals.ws) expect({ field, ws: refusals.ws }).toEqual({ field, ws: refusals.http });
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// docs/design.md §8.1: a batch's kind decides who may create, edit and post it. The document is allowed to every role
+// that may post (the least any kind needs); a role that may not work this kind gets a FORBIDDEN userError from the
+// service, changes nothing, and the refusal is in the audit trail. Another practice's batch is NOT_FOUND for every role
+// that gets that far, whatever its kind: refusing FORBIDDEN there would tell that the id exists.
+
+type BatchKind = 'DEPOSIT' | 'REMITTANCE' | 'ADJUSTMENT';
+const KIND_COLUMN: Record<BatchKind, Column> = { DEPOSIT: 'post', REMITTANCE: 'remittance', ADJUSTMENT: 'remittance' };
+
+interface KindFixture {
+  patientId: string;
+  /** A STAFF line of 20000 for payments and write-offs of 100. */
+  lineId: string;
+  /** A charge without PR for remittances of 100. */
+  chargeId: string;
+}
+
+/** An entry of 100 that a batch of this kind holds: a payment, a remittance, a write-off. */
+function entryFor(kind: BatchKind, k: KindFixture) {
+  if (kind === 'DEPOSIT') return depositEntry(k.patientId, k.lineId);
+  if (kind === 'REMITTANCE') {
+    return { remittance: { chargeId: k.chargeId, remittanceId: `ERA-${crypto.randomUUID()}`, adjustments: [{ groupCode: 'PR', reasonCode: '2', amountCents: 100 }] } };
+  }
+  return { writeOff: { responsibilityId: k.lineId, amountCents: 100, reason: 'SMALL_BALANCE' } };
+}
+
+interface KindAttempt {
+  field: 'createPostingBatch' | 'addPostingEntries' | 'removePostingEntry' | 'postPostingBatch';
+  document: AnyDocument;
+  variables: Value;
+  /** The batch it works on (none for create). */
+  batchId: string | null;
+  own(value: Value, caller: Caller): Promise<void> | void;
+}
+
+test('the docs/design.md §8.1 batch kinds as written here: deposits for those who post, the rest for those who record remittances', () => {
+  expect(ROLES.filter((r) => DESIGN_GRANTS[r].includes(KIND_COLUMN.DEPOSIT))).toEqual(['FRONT_DESK', 'BILLING', 'BILLING_MANAGER', 'ADMIN']);
+  expect(ROLES.filter((r) => DESIGN_GRANTS[r].includes(KIND_COLUMN.REMITTANCE))).toEqual(['BILLING', 'BILLING_MANAGER', 'ADMIN']);
+  expect(ROLES.filter((r) => DESIGN_GRANTS[r].includes(KIND_COLUMN.ADJUSTMENT))).toEqual(['BILLING', 'BILLING_MANAGER', 'ADMIN']);
+  // The matrix's batch cases are DEPOSIT batches, so their column is the deposit's.
+  for (const field of ['createPostingBatch', 'addPostingEntries', 'removePostingEntry', 'postPostingBatch']) expect(CASES[`Mutation.${field}`].column).toBe(KIND_COLUMN.DEPOSIT);
+});
+
+describe.each(['DEPOSIT', 'REMITTANCE', 'ADJUSTMENT'] as const)('%s batches', (kind) => {
+  test.each(['own practice', 'another practice'] as const)('every role × create, add entries, remove an entry, post, as the kind allows, %s', async (where) => {
+    const patientId = await newPatient(server, admin, 'Kind', `Batch${kind}`);
+    const k: KindFixture = {
+      patientId,
+      lineId: (await newCharge(server, admin, patientId, [20_000])).lineIds[0],
+      chargeId: (await newCharge(server, admin, patientId, [], 50_000)).chargeId,
+    };
+    for (const role of ROLES) {
+      const practiceId = where === 'own practice' ? server.practice : OTHER_PRACTICE;
+      const caller = await server.caller(role, practiceId, `${role.toLowerCase()}-${kind.toLowerCase()}-${where === 'own practice' ? 'own' : 'other'}`);
+      const practiceAdmin = where === 'own practice' ? admin : otherAdmin;
+      const mayPost = DESIGN_GRANTS[role].includes('post');
+      const mayWork = DESIGN_GRANTS[role].includes(KIND_COLUMN[kind]);
+      // Batches of practice A, made by its admin, for the role to work on.
+      const toAdd = await draftBatch(admin, { kind, entries: [entryFor(kind, k)] });
+      const toRemove = await draftBatch(admin, { kind, entries: [entryFor(kind, k), entryFor(kind, k)] });
+      const toPost = await draftBatch(admin, { kind, entries: [entryFor(kind, k)] });
+      const known = [k.patientId, k.lineId, k.chargeId, toAdd.id, toRemove.id, toPost.id, ...entriesOf(toRemove).map((e) => e.id)];
+      const attempts: KindAttempt[] = [
+        {
+          field: 'createPostingBatch',
+          document: MatrixCreatePostingBatchDocument,
+          variables: { input: { kind, reference: `${kind} by ${role}`, entries: [entryFor(kind, k)] } },
+          batchId: null,
+          own: (v, c) => {
+            expect(v.batch).toMatchObject({ kind, status: 'DRAFT', createdBy: { id: c.sub, role } });
+            expect(entriesOf(v.batch)).toHaveLength(1);
+          },
+        },
+        {
+          field: 'addPostingEntries',
+          document: MatrixAddPostingEntriesDocument,
+          variables: { input: { batchId: toAdd.id, entries: [entryFor(kind, k)] } },
+          batchId: toAdd.id,
+          own: (v) => {
+            expect(v.batch).toMatchObject({ id: toAdd.id, kind, status: 'DRAFT' });
+            expect(entriesOf(v.batch)).toHaveLength(2);
+          },
+        },
+        {
+          field: 'removePostingEntry',
+          document: MatrixRemovePostingEntryDocument,
+          variables: { input: { entryId: toRemove.entries.edges[0].node.id } },
+          batchId: toRemove.id,
+          own: (v) => {
+            expect(v.batch).toMatchObject({ id: toRemove.id, kind, status: 'DRAFT' });
+            expect(entriesOf(v.batch).map((e) => e.id)).toEqual([toRemove.entries.edges[1].node.id]);
+          },
+        },
+        {
+          field: 'postPostingBatch',
+          document: MatrixPostPostingBatchDocument,
+          variables: { input: { batchId: toPost.id, previewToken: await previewToken(toPost.id) } },
+          batchId: toPost.id,
+          own: async (v, c) => {
+            expect(v.batch).toMatchObject({ id: toPost.id, kind, status: 'POSTED', postedBy: { id: c.sub, role } });
+            expect(v.balances).toEqual([{ patientId, version: await version(patientId) }]);
+          },
+        },
+      ];
+      for (const attempt of attempts) {
+        const label = `${role} ${attempt.field} of a ${kind} batch (${where})`;
+        const stateOf = async () => ({ version: await version(patientId), batch: attempt.batchId && (await batchState(attempt.batchId)), newest: await newestBatches() });
+        const before = await stateOf();
+        const outcome = await execute('http', caller, attempt.document, attempt.variables);
+        const value = outcome.data?.[attempt.field] as Value | null | undefined;
+        const where_ = `${label}: ${JSON.stringify(outcome).slice(0, 400)}`;
+
+        // Another practice's batch (or entry, or the patient an entry names) is unknown there, whatever its kind; only a
+        // create, which names no batch, meets the kind rule first.
+        const expected = !mayPost
+          ? 'document refused'
+          : !mayWork && (where === 'own practice' || attempt.field === 'createPostingBatch')
+            ? 'FORBIDDEN'
+            : where === 'own practice'
+              ? 'accepted'
+              : 'NOT_FOUND';
+
+        if (expected === 'document refused') {
+          // The document itself is refused before it runs, whatever the kind.
+          expect({ where: where_, errors: outcome.errors?.map((e) => [e.extensions?.code, e.message, e.path]) }).toEqual({
+            where: where_,
+            errors: [['FORBIDDEN', FORBIDDEN_MESSAGE, undefined]],
+          });
+          expect(value ?? null).toBeNull();
+        } else {
+          expect({ where: where_, errors: outcome.errors }).toEqual({ where: where_, errors: undefined });
+          const userErrors = (value!.userErrors as { code: string; message: string }[]).map((e) => e.code);
+          if (expected === 'accepted') {
+            expect({ where: where_, userErrors }).toEqual({ where: where_, userErrors: [] });
+            await Promise.resolve(attempt.own(value!, caller)).catch((error: Error) => {
+              throw new Error(`${where_}\n${error.message}`);
+            });
+            expect(await version(patientId)).toBe(before.version + (attempt.field === 'postPostingBatch' ? 1 : 0));
+            counts.business += 1;
+            continue;
+          }
+          expect({ where: where_, userErrors }).toEqual({ where: where_, userErrors: [expected] });
+          if (expected === 'FORBIDDEN') expect((value!.userErrors as { message: string }[])[0].message).toBe(FORBIDDEN_MESSAGE);
+          for (const [key, inner] of Object.entries(value!)) if (key !== 'userErrors') expect(inner).toEqual(Array.isArray(inner) ? [] : null);
+          if (where === 'another practice') {
+            const unknown = await execute('http', caller, attempt.document, withUnknownIds(attempt.variables, known));
+            expect({ where: where_, answer: outcome }).toEqual({ where: where_, answer: unknown });
+          }
+        }
+        // Refused: nothing changed, and the refusal is in the caller's practice's audit trail with its code.
+        expect({ where: where_, state: await stateOf() }).toEqual({ where: where_, state: before });
+        const trail = await server.ok(practiceAdmin, AuditTrailDocument, { first: 50 });
+        expect({ where: where_, trail: trail.auditTrail.edges.map((e) => e.node) }).toEqual({
+          where: where_,
+          trail: expect.arrayContaining([
+            expect.objectContaining({ operation: attempt.field, outcome: 'REFUSED', code: expected === 'NOT_FOUND' ? 'NOT_FOUND' : 'FORBIDDEN', actor: { id: caller.sub, role } }),
+          ]),
+        });
+        counts[expected === 'NOT_FOUND' ? 'likeUnknown' : 'forbidden'] += 1;
+      }
     }
   });
 });

@@ -1,0 +1,230 @@
+import type { SqlRunner, Transaction } from '../db/database';
+import { toCents } from '../db/columns';
+import { insertRows, updateRows } from '../db/sql';
+
+/** The SQL of posting batches and their entries (docs/design.md §8.1): the ledger store is the one place it is written. */
+
+export interface BatchRow {
+  id: string;
+  kind: string;
+  status: string;
+  reference: string;
+  expectedTotalCents: number | null;
+  paymentTotalCents: number;
+}
+
+export interface EntryRow {
+  id: string;
+  position: number;
+  kind: string;
+  patientId: string;
+  input: Record<string, unknown>;
+  amountCents: number;
+  /** What posting it did: its command's result (the ids of the rows it created and named); empty while DRAFT. */
+  created: Record<string, unknown>;
+}
+
+export interface NewEntry {
+  id: string;
+  kind: string;
+  patientId: string;
+  input: Record<string, unknown>;
+  amountCents: number;
+  chargeId: string | null;
+  responsibilityId: string | null;
+  paymentId: string | null;
+  writeOffId: string | null;
+  created?: Record<string, unknown>;
+}
+
+/** The batch, locked on PostgreSQL (`FOR UPDATE`) when read inside a unit that changes it. */
+export async function batchRow(sql: SqlRunner & Partial<Pick<Transaction, 'kind'>>, practiceId: string, batchId: string): Promise<BatchRow | null> {
+  const lock = sql.kind === 'postgres' ? ' FOR UPDATE' : '';
+  const [row] = await sql.query(
+    `SELECT id, kind, status, reference, expected_total_cents, payment_total_cents FROM posting_batches WHERE id = ? AND practice_id = ?${lock}`,
+    [batchId, practiceId],
+  );
+  if (!row) return null;
+  return {
+    id: String(row.id),
+    kind: String(row.kind),
+    status: String(row.status),
+    reference: String(row.reference),
+    expectedTotalCents: row.expected_total_cents === null ? null : toCents(row.expected_total_cents),
+    paymentTotalCents: toCents(row.payment_total_cents),
+  };
+}
+
+/** A batch's entries in the order they post. */
+export async function entriesOf(sql: SqlRunner, practiceId: string, batchId: string): Promise<EntryRow[]> {
+  const rows = await sql.query('SELECT id, position, kind, patient_id, input, amount_cents, created_ids FROM posting_entries WHERE batch_id = ? AND practice_id = ? ORDER BY position, id', [
+    batchId,
+    practiceId,
+  ]);
+  return rows.map((r) => ({
+    id: String(r.id),
+    position: Number(r.position),
+    kind: String(r.kind),
+    patientId: String(r.patient_id),
+    input: JSON.parse(String(r.input)) as Record<string, unknown>,
+    amountCents: toCents(r.amount_cents),
+    created: createdOf(r.created_ids),
+  }));
+}
+
+function createdOf(stored: unknown): Record<string, unknown> {
+  const parsed: unknown = JSON.parse(String(stored));
+  return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+}
+
+export async function insertBatch(
+  tx: Transaction,
+  batch: {
+    id: string;
+    practiceId: string;
+    kind: string;
+    status: string;
+    reference: string;
+    payerName: string | null;
+    depositDate: string | null;
+    expectedTotalCents: number | null;
+    createdAt: string;
+    createdBy: string;
+    createdRole: string;
+    negatesId?: string | null;
+  },
+): Promise<void> {
+  await insertRows(tx, 'posting_batches', [
+    {
+      id: batch.id,
+      practice_id: batch.practiceId,
+      kind: batch.kind,
+      status: batch.status,
+      reference: batch.reference,
+      payer_name: batch.payerName,
+      deposit_date: batch.depositDate,
+      expected_total_cents: batch.expectedTotalCents,
+      payment_total_cents: 0,
+      issues: '[]',
+      created_at: batch.createdAt,
+      created_by: batch.createdBy,
+      created_role: batch.createdRole,
+      posted_at: batch.status === 'DRAFT' ? null : batch.createdAt,
+      posted_by: batch.status === 'DRAFT' ? null : batch.createdBy,
+      posted_role: batch.status === 'DRAFT' ? null : batch.createdRole,
+      negates_id: batch.negatesId ?? null,
+      negated_by_id: null,
+    },
+  ]);
+}
+
+/** Appends entries after the batch's last one, and keeps its payment total (the sum of its payment entries). */
+export async function appendEntries(tx: Transaction, practiceId: string, batchId: string, entries: readonly NewEntry[], now: string): Promise<void> {
+  const [last] = await tx.query('SELECT MAX(position) AS position FROM posting_entries WHERE batch_id = ? AND practice_id = ?', [batchId, practiceId]);
+  const start = last?.position === null || last?.position === undefined ? 0 : Number(last.position) + 1;
+  await insertRows(
+    tx,
+    'posting_entries',
+    entries.map((e, i) => ({
+      id: e.id,
+      practice_id: practiceId,
+      batch_id: batchId,
+      position: start + i,
+      kind: e.kind,
+      patient_id: e.patientId,
+      input: JSON.stringify(e.input),
+      amount_cents: e.amountCents,
+      charge_id: e.chargeId,
+      responsibility_id: e.responsibilityId,
+      payment_id: e.paymentId,
+      write_off_id: e.writeOffId,
+      created_ids: JSON.stringify(e.created ?? {}),
+      created_at: now,
+    })),
+  );
+  await refreshPaymentTotal(tx, practiceId, batchId);
+}
+
+/** The batch an entry belongs to and the patient it is about, or null when the practice has no such entry. */
+export async function entryOwner(sql: SqlRunner, practiceId: string, entryId: string): Promise<{ batchId: string; patientId: string } | null> {
+  const [row] = await sql.query('SELECT batch_id, patient_id FROM posting_entries WHERE id = ? AND practice_id = ?', [entryId, practiceId]);
+  return row ? { batchId: String(row.batch_id), patientId: String(row.patient_id) } : null;
+}
+
+export async function deleteEntry(tx: Transaction, practiceId: string, batchId: string, entryId: string): Promise<void> {
+  await tx.query('DELETE FROM posting_entries WHERE id = ? AND batch_id = ? AND practice_id = ?', [entryId, batchId, practiceId]);
+  await refreshPaymentTotal(tx, practiceId, batchId);
+}
+
+async function refreshPaymentTotal(tx: Transaction, practiceId: string, batchId: string): Promise<void> {
+  const [sum] = await tx.query("SELECT COALESCE(SUM(amount_cents), 0) AS cents FROM posting_entries WHERE batch_id = ? AND practice_id = ? AND kind = 'PAYMENT'", [batchId, practiceId]);
+  await updateRows(tx, 'posting_batches', [{ id: batchId, payment_total_cents: toCents(sum.cents) }], { practice_id: practiceId });
+}
+
+/** Marks a batch posted (or negated), and records what each entry created. */
+export async function markBatch(
+  tx: Transaction,
+  practiceId: string,
+  batch: { id: string; status: string; at?: string; by?: string; role?: string; negatedById?: string },
+  created: readonly { entryId: string; result: Record<string, unknown> }[] = [],
+): Promise<void> {
+  const fields: Record<string, unknown> = { id: batch.id, status: batch.status };
+  if (batch.at) Object.assign(fields, { posted_at: batch.at, posted_by: batch.by, posted_role: batch.role });
+  if (batch.negatedById) fields.negated_by_id = batch.negatedById;
+  await updateRows(tx, 'posting_batches', [fields as { id: string }], { practice_id: practiceId });
+  await updateRows(
+    tx,
+    'posting_entries',
+    created.map((c) => ({
+      id: c.entryId,
+      created_ids: JSON.stringify(c.result),
+      // The payment or write-off an entry created, for the batch screen.
+      payment_id: typeof c.result.paymentId === 'string' ? c.result.paymentId : null,
+      write_off_id: typeof c.result.writeOffId === 'string' ? c.result.writeOffId : null,
+    })),
+    { practice_id: practiceId },
+  );
+}
+
+/** The patients' balances as they are now: what a replayed post or negation answers with. */
+export async function currentBalances(sql: SqlRunner, practiceId: string, patientIds: readonly string[]) {
+  if (patientIds.length === 0) return [];
+  const rows = await sql.query(
+    `SELECT id, version, balance_updated_at, responsibility_cents, paid_cents, written_off_cents, outstanding_cents, credit_cents FROM patients
+     WHERE practice_id = ? AND id IN (${patientIds.map(() => '?').join(', ')}) ORDER BY id`,
+    [practiceId, ...patientIds],
+  );
+  return rows.map((r) => ({
+    patientId: String(r.id),
+    version: Number(r.version),
+    updatedAt: String(r.balance_updated_at),
+    responsibilityCents: toCents(r.responsibility_cents),
+    paidCents: toCents(r.paid_cents),
+    writtenOffCents: toCents(r.written_off_cents),
+    outstandingCents: toCents(r.outstanding_cents),
+    creditCents: toCents(r.credit_cents),
+  }));
+}
+
+/** The original amounts of allocations (an applied-credit entry's), to tell whether they can still be undone exactly. */
+export async function allocationAmounts(sql: SqlRunner, practiceId: string, ids: readonly string[]): Promise<Map<string, number>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql.query(`SELECT id, amount_cents FROM allocations WHERE practice_id = ? AND id IN (${ids.map(() => '?').join(', ')})`, [practiceId, ...ids]);
+  return new Map(rows.map((r) => [String(r.id), toCents(r.amount_cents)]));
+}
+
+/** A removal and the write-off it removed from: what a negation writes off again. */
+export async function removalOf(sql: SqlRunner, practiceId: string, removalId: string): Promise<{ amountCents: number; lineId: string; reason: string; customReason: string | null } | null> {
+  const [row] = await sql.query(
+    `SELECT v.amount_cents, w.responsibility_id, w.reason, w.custom_reason FROM write_off_reversals v JOIN write_offs w ON w.id = v.write_off_id
+     WHERE v.id = ? AND v.practice_id = ?`,
+    [removalId, practiceId],
+  );
+  return row ? { amountCents: toCents(row.amount_cents), lineId: String(row.responsibility_id), reason: String(row.reason), customReason: row.custom_reason === null ? null : String(row.custom_reason) } : null;
+}
+
+/** A recorded remittance's external id and adjustments: what a negation reverses or records again. */
+export async function remittanceOf(sql: SqlRunner, practiceId: string, recordId: string): Promise<{ chargeId: string; externalId: string; adjustments: unknown[] } | null> {
+  const [row] = await sql.query('SELECT charge_id, external_id, adjustments FROM remittances WHERE id = ? AND practice_id = ?', [recordId, practiceId]);
+  return row ? { chargeId: String(row.charge_id), externalId: String(row.external_id), adjustments: JSON.parse(String(row.adjustments)) as unknown[] } : null;
+}
