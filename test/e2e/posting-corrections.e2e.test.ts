@@ -175,6 +175,24 @@ describe('negating a posted batch (§8.1)', () => {
     expect(await balance(a)).toEqual(balances[a]);
   });
 
+  test('a DEPOSIT with a self-pay payment: the opposite voids the payment and cancels the line it created, so nothing is owed', async () => {
+    const patientId = await newPatient(server, manager);
+    const { chargeId } = await newCharge(server, manager, patientId, [], 20_000);
+    const before = await balance(patientId);
+    const posted = await postBatch({
+      kind: 'DEPOSIT',
+      reference: 'Self-pay at the desk',
+      entries: [{ payment: { patientId, amountCents: 7500, method: 'CASH', purpose: 'SELF_PAY', chargeId } }],
+    });
+    const created = (await payment(posted.entries.edges[0].node.payment!.id)).allocations[0].responsibility.id;
+    expect(await line(created)).toMatchObject({ status: 'ACTIVE', paidCents: 7500, openCents: 0 });
+
+    const negated = await negate(posted.id);
+    expect(negated.userErrors).toEqual([]);
+    expect(await line(created)).toMatchObject({ status: 'CANCELLED', paidCents: 0, openCents: 0 });
+    expect(totals(await balance(patientId))).toEqual(totals(before));
+  });
+
   test('an ADJUSTMENT: a write-off is removed, a removal written off again, applied credit returned', async () => {
     const a = await newPatient(server, manager);
     const { lineIds } = await newCharge(server, manager, a, [10_000, 8000]);
