@@ -5,7 +5,7 @@ import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { DocumentNode, GraphQLError, GraphQLFormattedError, getVariableValues, parse } from 'graphql';
+import { DocumentNode, GraphQLError, GraphQLFormattedError, Kind, getVariableValues, parse } from 'graphql';
 import { createRequestContext, RequestContext } from '../graphql/context';
 import { QUERY_LIMITS, documentSizeError } from '../graphql/limits';
 import { maskError } from '../server-errors';
@@ -13,8 +13,16 @@ import { Logger, describeError, loggableOperationName } from '../logger';
 import type { Actor } from '../auth/actor';
 import type { TransportOptions } from './transport-options';
 import { admitOperation, auditReads } from './guards';
+import { operationAllowed } from '../auth/roles';
+import { MAX_ERA_BYTES } from '../era/era835';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * The one larger body accepted (docs/design.md §9.1): a request holding a single importRemittanceFile mutation, whose
+ * file may be up to MAX_ERA_BYTES, with at most MAX_BODY_BYTES of everything else (JSON escapes of the file included).
+ */
+export const MAX_IMPORT_BODY_BYTES = MAX_ERA_BYTES + MAX_BODY_BYTES;
+const IMPORT_FIELD = 'importRemittanceFile';
 
 /** A client's own request id, kept beside ours when it is short and plain. */
 function clientRequestIdOf(req: Request): string | null {
@@ -147,6 +155,74 @@ function requestPlugin(options: TransportOptions): ApolloServerPlugin<RequestCon
   };
 }
 
+type SizedRequest = Request & { bodyBytes?: number };
+const noteSize = (req: Request, _res: Response, buf: Buffer) => {
+  (req as SizedRequest).bodyBytes = buf.length;
+};
+const parseJson = express.json({ limit: MAX_BODY_BYTES });
+const parseImportJson = express.json({ limit: MAX_IMPORT_BODY_BYTES, verify: noteSize });
+
+function tooLarge(limit: number): Error & { status: number; limit: number } {
+  return Object.assign(new Error('request entity too large'), { status: 413, type: 'entity.too.large', limit });
+}
+
+/**
+ * The request body, within its size limit (docs/design.md §9.1). A body that says it is at most MAX_BODY_BYTES is
+ * read with that limit, as always. A larger one (or one of unknown size: chunked or compressed) may be a single
+ * importRemittanceFile mutation: only for a caller whose role may import is it read up to MAX_IMPORT_BODY_BYTES, and it
+ * is refused with 413 unless it is that mutation with at most MAX_BODY_BYTES besides the file. Every limit is applied
+ * while the body streams in (and from Content-Length before any of it is read), so no larger body is ever held whole.
+ * The token is read here only to pick the limit; the context function authenticates the request as usual.
+ */
+function bodyWithinLimits(authenticate: TransportOptions['authenticate']) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const declared = req.headers['content-length'] === undefined ? NaN : Number(req.headers['content-length']);
+    const identity = (req.headers['content-encoding'] ?? 'identity').toLowerCase() === 'identity';
+    if (req.method !== 'POST' || (identity && declared <= MAX_BODY_BYTES)) return parseJson(req, res, next);
+    const actor = await authenticate(req.headers.authorization).catch(() => null);
+    if (!actor || !operationAllowed(actor.role, `Mutation.${IMPORT_FIELD}`)) return parseJson(req, res, next);
+    parseImportJson(req, res, (error?: unknown) => {
+      if (error) return next(error);
+      const bytes = (req as SizedRequest).bodyBytes ?? 0;
+      if (bytes > MAX_BODY_BYTES && !isSingleImport(req.body, bytes)) return next(tooLarge(MAX_BODY_BYTES));
+      next();
+    });
+  };
+}
+
+/**
+ * Whether a parsed body is one importRemittanceFile mutation and nothing else, whose `content` is what makes it large:
+ * the body less the file's JSON is at most MAX_BODY_BYTES. The file may be a variable or inline in the document.
+ */
+function isSingleImport(body: unknown, bytes: number): boolean {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  const { query, variables } = body as { query?: unknown; variables?: unknown };
+  if (typeof query !== 'string') return false;
+  let document: DocumentNode;
+  try {
+    document = parse(query, { maxTokens: QUERY_LIMITS.maxTokens });
+  } catch {
+    return false;
+  }
+  // One operation (fragments for its selections are fine), a mutation, of one root field.
+  const operations = document.definitions.filter((d) => d.kind !== Kind.FRAGMENT_DEFINITION);
+  const [operation] = operations;
+  if (operations.length !== 1 || operation.kind !== Kind.OPERATION_DEFINITION || operation.operation !== 'mutation') return false;
+  const [field, ...rest] = operation.selectionSet.selections;
+  if (rest.length || field?.kind !== Kind.FIELD || field.name.value !== IMPORT_FIELD) return false;
+  const vars = typeof variables === 'object' && variables !== null ? (variables as Record<string, unknown>) : {};
+  const input = field.arguments?.find((a) => a.name.value === 'input')?.value;
+  let content: unknown;
+  if (input?.kind === Kind.VARIABLE) {
+    content = (vars[input.name.value] as { content?: unknown } | undefined)?.content;
+  } else if (input?.kind === Kind.OBJECT) {
+    const value = input.fields.find((f) => f.name.value === 'content')?.value;
+    content = value?.kind === Kind.VARIABLE ? vars[value.name.value] : value?.kind === Kind.STRING ? value.value : undefined;
+  }
+  if (typeof content !== 'string') return false;
+  return bytes - Buffer.byteLength(JSON.stringify(content)) <= MAX_BODY_BYTES;
+}
+
 export interface HttpTransport {
   apollo: ApolloServer<RequestContext>;
 }
@@ -182,7 +258,7 @@ export async function attachHttp(app: express.Express, httpServer: http.Server, 
   app.use(
     '/graphql',
     requestLogMiddleware(logger),
-    express.json({ limit: MAX_BODY_BYTES }),
+    bodyWithinLimits(authenticate),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const log = res.locals.requestLog as RequestLog;
@@ -201,10 +277,14 @@ export async function attachHttp(app: express.Express, httpServer: http.Server, 
     }),
   );
   // Body-parser failures (malformed JSON, too large) answer like GraphQL, without Express's stack-trace page.
-  app.use((error: { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction) => {
+  app.use((error: { status?: number; type?: string; limit?: number }, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     const status = error.status === 413 ? 413 : error.status && error.status < 500 ? 400 : 500;
-    const message = status === 413 ? `The request body is larger than ${MAX_BODY_BYTES} bytes.` : status === 400 ? 'The request body is not valid JSON.' : 'Something went wrong on our side.';
+    const tooLargeMessage =
+      error.limit === MAX_IMPORT_BODY_BYTES
+        ? `The request body is larger than ${MAX_IMPORT_BODY_BYTES} bytes: an 835 file for importRemittanceFile may be at most ${MAX_ERA_BYTES} bytes (5 MiB).`
+        : `The request body is larger than ${MAX_BODY_BYTES} bytes.`;
+    const message = status === 413 ? tooLargeMessage : status === 400 ? 'The request body is not valid JSON.' : 'Something went wrong on our side.';
     if (status === 500) logger.log('error', 'http_error', describeError(error));
     res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }] });
   });
