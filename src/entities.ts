@@ -13,6 +13,8 @@ import { WriteOffEntity, WriteOffReversalEntity } from './write-offs/write-off.e
 import { PostingBatchEntity, PostingEntryEntity } from './posting/posting.entity';
 import { IdempotencyKeyEntity } from './idempotency/idempotency.entity';
 import { AuditEventEntity, AuditEventPatientEntity } from './audit/audit-event.entity';
+import { WriteOffRuleEntity } from './write-off-rules/write-off-rule.entity';
+import { RemittanceImportEntity } from './era/remittance-import.entity';
 
 export const ENTITIES = [
   PracticeEntity,
@@ -33,4 +35,6 @@ export const ENTITIES = [
   IdempotencyKeyEntity,
   AuditEventEntity,
   AuditEventPatientEntity,
+  WriteOffRuleEntity,
+  RemittanceImportEntity,
 ];

@@ -13,6 +13,8 @@ import { RemittanceResolver } from './remittances/remittance.resolver';
 import { BalanceResolver } from './balances/balance.resolver';
 import { AuditResolver } from './audit/audit.resolver';
 import { PostingBatchResolver, PostingEntryResolver } from './posting/posting.resolver';
+import { WriteOffRuleResolver } from './write-off-rules/write-off-rule.resolver';
+import { EraResolver } from './era/era.resolver';
 
 /** The project root: where package.json is, whether running from src/ (tests) or dist/src/ (built). */
 function projectRoot(dir = __dirname): string {
@@ -72,6 +74,8 @@ export async function buildAppSchema(): Promise<GraphQLSchema> {
       PostingEntryResolver,
       BalanceResolver,
       AuditResolver,
+      WriteOffRuleResolver,
+      EraResolver,
     ],
     pubSub: noTopicPubSub,
     validate: false,

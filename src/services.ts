@@ -16,6 +16,8 @@ import { BalanceSubscriptions } from './balances/balance-subscriptions';
 import { CreditService } from './credit/credit.service';
 import { PostingService } from './posting/posting.service';
 import { BalanceHistory } from './ledger-store/balance-history';
+import { WriteOffRuleService } from './write-off-rules/write-off-rule.service';
+import { EraImportService } from './era/era-import.service';
 
 /** The application's services, wired once per process. Resolvers reach the data only through these. */
 export function createServices(db: Database, bus: BalanceBus, ledger: Config['ledger'], logger?: Logger) {
@@ -27,6 +29,7 @@ export function createServices(db: Database, bus: BalanceBus, ledger: Config['le
   const credit = new CreditService(mutations);
   const remittances = new RemittanceService(mutations);
   const cancellations = new CancellationService(mutations);
+  const posting = new PostingService(db, mutations, audit, { payments, cancellations, writeOffs, credit, remittances });
   return {
     db,
     bus,
@@ -41,7 +44,9 @@ export function createServices(db: Database, bus: BalanceBus, ledger: Config['le
     credit,
     cancellations,
     remittances,
-    posting: new PostingService(db, mutations, audit, { payments, cancellations, writeOffs, credit, remittances }),
+    posting,
+    writeOffRules: new WriteOffRuleService(db, audit, posting),
+    eraImport: new EraImportService(db, audit, posting),
     balances: new BalanceHistory(db),
   };
 }

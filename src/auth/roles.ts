@@ -7,9 +7,9 @@ export const Permission = {
   READ: 'READ',
   /** Patients, charges, payments, write-offs, removals, cancellations, applying credit, DEPOSIT batches. */
   POST: 'POST',
-  /** Remittances and their reversals, REMITTANCE and ADJUSTMENT batches. */
+  /** Remittances and their reversals, REMITTANCE and ADJUSTMENT batches, running write-off rules, importing 835 files. */
   RECORD_REMITTANCE: 'RECORD_REMITTANCE',
-  /** Refunds, voiding a payment, negating a posted batch. */
+  /** Refunds, voiding a payment, negating a posted batch, managing write-off rules. */
   REFUND: 'REFUND',
   READ_AUDIT: 'READ_AUDIT',
 } as const;
@@ -45,6 +45,7 @@ export const OPERATION_PERMISSIONS: Record<string, Permission> = {
   'Query.auditTrail': 'READ_AUDIT',
   'Query.postingBatch': 'READ',
   'Query.postingBatches': 'READ',
+  'Query.writeOffRules': 'READ',
   'Mutation.createPatient': 'POST',
   'Mutation.createCharge': 'POST',
   'Mutation.recordPayment': 'POST',
@@ -62,6 +63,12 @@ export const OPERATION_PERMISSIONS: Record<string, Permission> = {
   'Mutation.refundPayment': 'REFUND',
   'Mutation.voidPayment': 'REFUND',
   'Mutation.negatePostingBatch': 'REFUND',
+  // Write-off rules (docs/design.md §9.2): managed like refunds, run like remittances (an ADJUSTMENT batch).
+  'Mutation.createWriteOffRule': 'REFUND',
+  'Mutation.updateWriteOffRule': 'REFUND',
+  'Mutation.runWriteOffRule': 'RECORD_REMITTANCE',
+  // An 835 import makes REMITTANCE batches (docs/design.md §9.1).
+  'Mutation.importRemittanceFile': 'RECORD_REMITTANCE',
   'Subscription.patientBalanceChanged': 'READ',
   'Subscription.patientBalancesChanged': 'READ',
   'Subscription.practiceBalanceChanged': 'READ',

@@ -29,7 +29,7 @@ const REFUSAL_CODE_MEANINGS: Record<RefusalCode, string> = {
   CHARGE_REQUIRED: 'An up-front or self-pay payment needs the charge it is for.',
   CUSTOM_REASON_REQUIRED: 'Reason OTHER needs a custom reason.',
   CUSTOM_REASON_NOT_ALLOWED: 'A standard reason takes no custom reason.',
-  DUPLICATE_REMITTANCE: 'This remittance was already recorded for the charge.',
+  DUPLICATE_REMITTANCE: 'This remittance was already recorded for the charge; for an 835 file, a payment in it (payer and trace number) was already imported or appears twice, or the same file was already imported.',
   INVALID_REMITTANCE: 'The remittance\'s adjustments are not valid (group or reason code, amounts).',
   IDEMPOTENCY_KEY_REUSED: 'The idempotency key was used for a different request: use a new key for a new request.',
   DUPLICATE_MRN: 'Another patient of your practice already has this MRN: open that patient, or check the number.',
@@ -51,6 +51,10 @@ const REFUSAL_CODE_MEANINGS: Record<RefusalCode, string> = {
   ALREADY_NEGATED: 'The batch was already negated.',
   BATCH_NOT_POSTED: 'Only a posted batch can be negated.',
   BATCH_HAS_DEPENDENTS: 'Later activity depends on an entry of the batch (the message names it): undo that first.',
+  RULE_INACTIVE: 'The write-off rule is deactivated, so it cannot be run: reactivate it first (updateWriteOffRule with active: true).',
+  NOTHING_QUALIFIES: 'No open PR line qualifies for the write-off rule as of the date asked (lines already in a DRAFT batch, and patients with credit, are skipped): no batch was made.',
+  INVALID_X12: 'The file is not a well-formed X12 835 (005010X221A1): the message says what is wrong and at which segment (counting from ISA as 1). Nothing was imported.',
+  FILE_TOO_LARGE: 'The file is larger than an 835 import takes (5 MiB): ask the clearinghouse to split it.',
 };
 
 export const RefusalCodeEnum = Object.fromEntries(Object.values(RefusalCode).map((code) => [code, code])) as { [K in RefusalCode]: K };

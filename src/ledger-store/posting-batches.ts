@@ -92,6 +92,8 @@ export async function insertBatch(
     createdBy: string;
     createdRole: string;
     negatesId?: string | null;
+    /** What an 835 import could not propose (docs/design.md §9.1), kept as JSON. */
+    issues?: readonly { code: string; message: string; claimNumber: string | null; payerClaimNumber: string | null; segment: number | null }[];
   },
 ): Promise<void> {
   await insertRows(tx, 'posting_batches', [
@@ -105,7 +107,7 @@ export async function insertBatch(
       deposit_date: batch.depositDate,
       expected_total_cents: batch.expectedTotalCents,
       payment_total_cents: 0,
-      issues: '[]',
+      issues: JSON.stringify(batch.issues ?? []),
       created_at: batch.createdAt,
       created_by: batch.createdBy,
       created_role: batch.createdRole,

@@ -53,6 +53,16 @@ export const RefusalCode = {
   ALREADY_NEGATED: 'ALREADY_NEGATED',
   BATCH_NOT_POSTED: 'BATCH_NOT_POSTED',
   BATCH_HAS_DEPENDENTS: 'BATCH_HAS_DEPENDENTS',
+  // Write-off rules (docs/design.md §9.2).
+  /** The write-off rule is deactivated: reactivate it (updateWriteOffRule with active: true) to run it. */
+  RULE_INACTIVE: 'RULE_INACTIVE',
+  /** No open PR line qualifies for the write-off rule now: there is nothing to propose. */
+  NOTHING_QUALIFIES: 'NOTHING_QUALIFIES',
+  // ERA import (docs/design.md §9.1).
+  /** The file is not a well-formed X12 835: the message says what is wrong and at which segment. */
+  INVALID_X12: 'INVALID_X12',
+  /** The file is larger than an 835 import takes (5 MiB). */
+  FILE_TOO_LARGE: 'FILE_TOO_LARGE',
 } as const;
 export type RefusalCode = (typeof RefusalCode)[keyof typeof RefusalCode];
 

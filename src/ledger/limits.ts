@@ -136,3 +136,18 @@ export function refundsFull(refundCount: number): Refusal | null {
   if (refundCount < MAX_REFUNDS_PER_PAYMENT) return null;
   return tooMany(`This payment already has ${refundCount} refunds, the most one payment can hold.`, ['input', 'paymentId']);
 }
+
+/**
+ * Write-off rules (docs/design.md §9.2): rules one practice can hold, deactivated ones included (rules are never
+ * deleted), which bounds `Query.writeOffRules`; the PR kinds a rule can name (each kind once); the largest minimum age
+ * a rule can ask for, in days (about a hundred years).
+ */
+export const MAX_WRITE_OFF_RULES_PER_PRACTICE = 100;
+export const MAX_RULE_KINDS = 7;
+export const MAX_RULE_MIN_DAYS = 36_500;
+
+/**
+ * An 835 import (docs/design.md §9.1): the DRAFT batches one file may become (one per payment, or the parts of a
+ * payment too large for one batch), which bounds `ImportRemittanceFilePayload.batches`.
+ */
+export const MAX_BATCHES_PER_IMPORT = 50;

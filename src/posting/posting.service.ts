@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { Database } from '../db/database';
+import type { Database, Transaction } from '../db/database';
 import type { AuditCaller, AuditService } from '../audit/audit.service';
 import { BATCH_KIND_PERMISSIONS, roleCan } from '../auth/roles';
 import { MoneyCommand, MoneyMutations, MutationResult, Step } from '../ledger-store/money-mutations';
@@ -50,7 +50,7 @@ import type { RemoveWriteOffCommand, WriteOffCommand, WriteOffService } from '..
 import type { ApplyCreditCommand, CreditService } from '../credit/credit.service';
 import type { RecordRemittanceCommand, RemittanceService, ReverseRemittanceCommand } from '../remittances/remittance.service';
 import type { CommittedBalance } from '../ledger-store/money-mutations';
-import type { PostingBatchKind, PostingEntryKind, PostingPreviewView } from '../read-model/views';
+import type { PostingBatchKind, PostingEntryKind, PostingPreviewView, RemittanceIssueView } from '../read-model/views';
 
 /** One entry as sent: exactly one member set, each the input of the mutation it defers (docs/design.md §8.1). */
 export interface EntryInput {
@@ -73,6 +73,17 @@ export interface CreateBatchCommand {
 }
 
 export type BatchResult = { batchId: string };
+
+/** A new batch as `check` accepted it: its cleaned fields and entries, ready for `insertDraft`. */
+export interface CheckedBatch {
+  kind: PostingBatchKind;
+  reference: string;
+  payerName: string | null;
+  depositDate: string | null;
+  expectedTotalCents: number | null;
+  entries: NewEntry[];
+}
+
 export type PostResult = { batchId: string; status: 'accepted' | 'replayed'; balances: CommittedBalance[] };
 export type NegateResult = PostResult & { negationId: string };
 
@@ -121,34 +132,57 @@ export class PostingService {
     const practiceId = caller.actor.practiceId;
     const operation = 'createPostingBatch';
     const refuse = (why: Refusal) => this.refuse(caller, operation, why);
-    if (!this.mayWork(caller, input.kind)) return refuse(forbidden());
-    const reference = cleanText(input.reference, { label: 'reference', field: ['input', 'reference'] });
-    if (isRefusal(reference)) return refuse(reference);
-    const payerName = cleanOptionalText(input.payerName, { label: 'payer name', field: ['input', 'payerName'] });
-    if (isRefusal(payerName)) return refuse(payerName);
-    const depositDate = input.depositDate ? checkCalendarDate(input.depositDate, 'deposit date', ['input', 'depositDate']) : null;
-    if (isRefusal(depositDate)) return refuse(depositDate);
-    const expected = input.expectedTotalCents ?? null;
-    if (expected !== null && !(Number.isSafeInteger(expected) && expected >= 0)) {
-      return refuse(refusal(RefusalCode.INVALID_AMOUNT, 'The expected total is a whole number of cents, $0.00 or more.', ['input', 'expectedTotalCents']));
-    }
-    const entries = await this.prepare(caller, input.kind, input.entries ?? [], 0);
-    if (isRefusal(entries)) return refuse(entries);
-    if (lineBudget(entries) > MAX_PREVIEW_LINES) return refuse(tooManyLines());
+    const checked = await this.check(caller, input);
+    if (isRefusal(checked)) return refuse(checked);
     const key = RequestKey.of(practiceId, operation, idempotencyKey, input);
     if (isRefusal(key)) return refuse(key);
     const earlier = key && (await key.earlier<BatchResult>(this.db));
     if (earlier) return earlier.status === 'reused' ? refuse(earlier.refusal) : earlier.result;
 
-    const batchId = crypto.randomUUID();
     const now = new Date().toISOString();
-    await this.db.transaction(async (tx) => {
-      await insertBatch(tx, { id: batchId, practiceId, kind: input.kind, status: 'DRAFT', reference, payerName, depositDate, expectedTotalCents: expected, createdAt: now, createdBy: caller.actor.userId, createdRole: caller.actor.role });
-      await appendEntries(tx, practiceId, batchId, entries, now);
-      await key?.store(tx, '', { batchId }, now);
-      await this.audit.recordIn(tx, caller, { operation, outcome: 'ACCEPTED', ...patientsOf(entries), entityIds: [batchId] });
+    const batchId = await this.db.transaction(async (tx) => {
+      const id = await this.insertDraft(tx, caller, checked, now);
+      await key?.store(tx, '', { batchId: id }, now);
+      await this.audit.recordIn(tx, caller, { operation, outcome: 'ACCEPTED', ...patientsOf(checked.entries), entityIds: [id] });
+      return id;
     });
     return { batchId };
+  }
+
+  /**
+   * Checks a new batch and its entries as createPostingBatch does (role, texts, amounts, each entry's shape and
+   * ownership, the line budget), and writes nothing: what `insertDraft` then writes. An 835 import checks every batch
+   * of a file this way before it writes any (docs/design.md §9.1).
+   */
+  async check(caller: AuditCaller, input: Omit<CreateBatchCommand, 'idempotencyKey'>): Promise<CheckedBatch | Refusal> {
+    if (!this.mayWork(caller, input.kind)) return forbidden();
+    const reference = cleanText(input.reference, { label: 'reference', field: ['input', 'reference'] });
+    if (isRefusal(reference)) return reference;
+    const payerName = cleanOptionalText(input.payerName, { label: 'payer name', field: ['input', 'payerName'] });
+    if (isRefusal(payerName)) return payerName;
+    const depositDate = input.depositDate ? checkCalendarDate(input.depositDate, 'deposit date', ['input', 'depositDate']) : null;
+    if (isRefusal(depositDate)) return depositDate;
+    const expected = input.expectedTotalCents ?? null;
+    if (expected !== null && !(Number.isSafeInteger(expected) && expected >= 0)) {
+      return refusal(RefusalCode.INVALID_AMOUNT, 'The expected total is a whole number of cents, $0.00 or more.', ['input', 'expectedTotalCents']);
+    }
+    const entries = await this.prepare(caller, input.kind, input.entries ?? [], 0);
+    if (isRefusal(entries)) return entries;
+    if (lineBudget(entries) > MAX_PREVIEW_LINES) return tooManyLines();
+    return { kind: input.kind, reference, payerName, depositDate, expectedTotalCents: expected, entries };
+  }
+
+  /**
+   * Writes a checked DRAFT batch and its entries in the caller's unit of work, with what an 835 import could not
+   * propose (docs/design.md §9.1); returns its id. The caller records the audit event and any idempotency key.
+   */
+  async insertDraft(tx: Transaction, caller: AuditCaller, checked: CheckedBatch, now: string, issues: readonly RemittanceIssueView[] = []): Promise<string> {
+    const practiceId = caller.actor.practiceId;
+    const batchId = crypto.randomUUID();
+    const { kind, reference, payerName, depositDate, expectedTotalCents, entries } = checked;
+    await insertBatch(tx, { id: batchId, practiceId, kind, status: 'DRAFT', reference, payerName, depositDate, expectedTotalCents, createdAt: now, createdBy: caller.actor.userId, createdRole: caller.actor.role, issues });
+    await appendEntries(tx, practiceId, batchId, entries, now);
+    return batchId;
   }
 
   async addEntries(caller: AuditCaller, input: { batchId: string; entries: EntryInput[] }): Promise<BatchResult | Refusal> {

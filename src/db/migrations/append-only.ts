@@ -7,12 +7,17 @@ import type { QueryRunner } from 'typeorm';
 export const APPEND_ONLY_TABLES_BY_MIGRATION = {
   AppendOnly: ['charges', 'remittances', 'payments', 'allocations', 'allocation_reductions', 'refunds', 'write_offs', 'write_off_reversals', 'audit_events'],
   Posting: ['payment_voids', 'remittance_reversals'],
+  Automation: ['remittance_imports'],
 } as const;
 export const APPEND_ONLY_TABLES: readonly string[] = Object.values(APPEND_ONLY_TABLES_BY_MIGRATION).flat();
-/** PR lines change status when cancelled or reversed, posting batches when posted or negated; neither is ever deleted. */
+/**
+ * PR lines change status when cancelled or reversed, posting batches when posted or negated, write-off rules when edited
+ * or deactivated; none is ever deleted.
+ */
 export const NEVER_DELETED_TABLES_BY_MIGRATION = {
   AppendOnly: ['responsibilities'],
   Posting: ['posting_batches'],
+  Automation: ['write_off_rules'],
 } as const;
 export const NEVER_DELETED_TABLES: readonly string[] = Object.values(NEVER_DELETED_TABLES_BY_MIGRATION).flat();
 

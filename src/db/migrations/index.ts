@@ -14,6 +14,8 @@ import { StoredAmounts1796142795186 as SqliteStoredAmounts } from './sqlite/1796
 import { StoredAmounts1796142795186 as PostgresStoredAmounts } from './postgres/1796142795186-StoredAmounts';
 import { Posting1796145213928 as SqlitePosting } from './sqlite/1796145213928-Posting';
 import { Posting1796145213928 as PostgresPosting } from './postgres/1796145213928-Posting';
+import { Automation1796147336049 as SqliteAutomation } from './sqlite/1796147336049-Automation';
+import { Automation1796147336049 as PostgresAutomation } from './postgres/1796147336049-Automation';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -22,6 +24,6 @@ type MigrationClass = new () => MigrationInterface;
  * (`npm run migration:generate -- Name`); triggers are written by hand.
  */
 export const MIGRATIONS: Record<DatabaseKind, MigrationClass[]> = {
-  sqlite: [SqliteInitial, SqliteAppendOnly, SqliteAuditInvestigation, SqliteAuditEventPatients, SqliteUniqueMrnPerPractice, SqliteStoredAmounts, SqlitePosting],
-  postgres: [PostgresInitial, PostgresAppendOnly, PostgresAuditInvestigation, PostgresAuditEventPatients, PostgresUniqueMrnPerPractice, PostgresStoredAmounts, PostgresPosting],
+  sqlite: [SqliteInitial, SqliteAppendOnly, SqliteAuditInvestigation, SqliteAuditEventPatients, SqliteUniqueMrnPerPractice, SqliteStoredAmounts, SqlitePosting, SqliteAutomation],
+  postgres: [PostgresInitial, PostgresAppendOnly, PostgresAuditInvestigation, PostgresAuditEventPatients, PostgresUniqueMrnPerPractice, PostgresStoredAmounts, PostgresPosting, PostgresAutomation],
 };

@@ -1,0 +1,136 @@
+/**
+ * Runs every active write-off rule of a practice (docs/design.md §9.2), e.g. nightly from cron:
+ *   npm run rules -- --practice <id> [--as-of YYYY-MM-DD]
+ *
+ * Each rule with qualifying lines becomes a DRAFT ADJUSTMENT batch that staff preview and post; nothing is written off
+ * here. The batches it made go to stdout, one line each; what it says about the run goes to stderr. It acts as the
+ * system user `rules-cli` with the role BILLING_MANAGER, and reads only the database settings (DATABASE_URL or
+ * DATA_DIR), like `npm run migrate`.
+ */
+import 'reflect-metadata';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Config, loadDatabaseConfig, loadDotEnv } from '../config';
+import { Database, DatabaseUnavailableError } from '../db/database';
+import { InProcessBalanceBus } from '../balances/in-process-bus';
+import { createServices } from '../services';
+import type { AuditCaller } from '../audit/audit.service';
+import { RefusalCode, checkCalendarDate, formatCents, isRefusal } from '../ledger';
+import { daysBefore, todayUtc } from './write-off-rule.service';
+
+export interface CommandResult {
+  code: number;
+  out?: string;
+  err?: string;
+}
+
+export const RULES_CLI_USER = 'rules-cli';
+const USAGE = 'usage: npm run rules -- --practice <id> [--as-of YYYY-MM-DD]';
+const OPTIONS = ['practice', 'as-of'] as const;
+type Option = (typeof OPTIONS)[number];
+
+function usageError(problem: string): CommandResult {
+  return { code: 2, err: `${problem}\n${USAGE}` };
+}
+
+/** `--name value` or `--name=value`, each known option at most once; anything else is the message that refuses it. */
+function parseOptions(argv: string[]): Partial<Record<Option, string>> | string {
+  const options: Partial<Record<Option, string>> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const match = /^--([^=]+)(?:=(.*))?$/s.exec(argv[i]);
+    if (!match) return `Unexpected argument ${argv[i]}: every value follows its option, e.g. --practice demo-practice.`;
+    const name = match[1] as Option;
+    if (!OPTIONS.includes(name)) return `Unknown option --${match[1]}: the options are ${OPTIONS.map((o) => `--${o}`).join(', ')}.`;
+    if (options[name] !== undefined) return `--${name} is given twice: give it once.`;
+    const value = match[2] ?? argv[++i];
+    if (value === undefined || value.trim() === '' || (match[2] === undefined && value.startsWith('--'))) return `--${name} needs a value.`;
+    options[name] = value;
+  }
+  return options;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+async function connect(database: Config['database']): Promise<Database | string> {
+  // Checked first: opening a missing SQLite file would create an empty database.
+  if (database.kind === 'sqlite' && database.path !== ':memory:' && !fs.existsSync(database.path)) {
+    return `The database ${database.path} does not exist: check DATABASE_URL and DATA_DIR, or start the server once (npm start).`;
+  }
+  try {
+    return await Database.connect(database, { migrate: false });
+  } catch (error) {
+    if (error instanceof DatabaseUnavailableError) return `Cannot reach the database: ${(error.cause as Error)?.message || 'unknown reason'}. Check DATABASE_URL.`;
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+export async function rulesCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<CommandResult> {
+  if (argv.includes('--help') || argv.includes('-h')) return { code: 0, out: USAGE };
+  const options = parseOptions(argv);
+  if (typeof options === 'string') return usageError(options);
+  const practiceId = options.practice?.trim();
+  if (!practiceId) return usageError('--practice is required: the practice whose rules to run, e.g. --practice demo-practice.');
+  const today = todayUtc();
+  let asOf = today;
+  if (options['as-of'] !== undefined) {
+    const date = checkCalendarDate(options['as-of'], 'as-of date', []);
+    if (isRefusal(date)) return usageError(`--as-of ${options['as-of']} is not a date: use YYYY-MM-DD, e.g. 2026-03-14.`);
+    if (date > daysBefore(today, -1)) return usageError(`--as-of ${date} is in the future: lines would be written off before they are old enough.`);
+    asOf = date;
+  }
+
+  const db = await connect(loadDatabaseConfig(env));
+  if (typeof db === 'string') return { code: 1, err: db };
+  // Drafts change no balance and publish nothing: an in-process bus with no listener is all the services need.
+  const services = createServices(db, new InProcessBalanceBus(), { cachePatients: 0, verify: false });
+  const caller: AuditCaller = {
+    actor: { userId: RULES_CLI_USER, practiceId, role: 'BILLING_MANAGER', expiresAt: Math.floor(Date.now() / 1000) + 3600 },
+    requestId: crypto.randomUUID(),
+    clientRequestId: null,
+  };
+  try {
+    const runs = await services.writeOffRules.runAll(caller, asOf);
+    if (runs.length === 0) return { code: 0, err: `Practice ${practiceId} has no active write-off rules: nothing to run.` };
+    const out: string[] = [];
+    const err: string[] = [];
+    let failed = false;
+    let entries = 0;
+    let totalCents = 0;
+    for (const { rule, outcome } of runs) {
+      if (!isRefusal(outcome)) {
+        out.push(`Batch ${outcome.batchId}: rule "${rule.name}" (${rule.id}), ${plural(outcome.entries, 'write-off')}, total ${formatCents(outcome.totalCents)}`);
+        entries += outcome.entries;
+        totalCents += outcome.totalCents;
+      } else if (outcome.code === RefusalCode.NOTHING_QUALIFIES) {
+        err.push(`Rule "${rule.name}" (${rule.id}): no line qualifies as of ${asOf}; no batch made.`);
+      } else {
+        failed = true;
+        err.push(`Rule "${rule.name}" (${rule.id}) was refused (${outcome.code}): ${outcome.message}`);
+      }
+    }
+    err.push(
+      `Ran ${plural(runs.length, 'active rule')} of practice ${practiceId} as of ${asOf}: ${plural(out.length, 'DRAFT batch', 'DRAFT batches')}` +
+        (out.length > 0 ? ` with ${plural(entries, 'write-off')}, ${formatCents(totalCents)} in all. Preview and post them in the Posting Tool.` : '.'),
+    );
+    return { code: failed ? 1 : 0, out: out.length > 0 ? out.join('\n') : undefined, err: err.join('\n') };
+  } finally {
+    await services.audit.close();
+    await db.close();
+  }
+}
+
+if (require.main === module) {
+  loadDotEnv(path.resolve('.env'));
+  rulesCommand(process.argv.slice(2), process.env).then(
+    ({ code, out, err }) => {
+      if (err) process.stderr.write(`${err}\n`);
+      if (out) process.stdout.write(`${out}\n`);
+      process.exit(code);
+    },
+    (error) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    },
+  );
+}
