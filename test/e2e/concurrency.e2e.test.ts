@@ -1,6 +1,6 @@
 /**
- * Concurrency over real HTTP (docs/design.md §2.1, §2.2, §2.6, §6): many requests at once against shared PR lines must
- * behave as if they ran one after another. Runs on SQLite (the writer queue) and, with TEST_DB=postgres, on
+ * Concurrency over real HTTP (docs/design.md §2.1, §2.2, §2.6, §6, §8): many requests at once against shared PR lines
+ * must behave as if they ran one after another. Runs on SQLite (the writer queue) and, with TEST_DB=postgres, on
  * PostgreSQL (patient row locks and retries).
  *
  * The servers run with the ledger verifier (LEDGER_VERIFY=1, docs/operations.md §1): every mutation rebuilds the
@@ -11,12 +11,20 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import {
   BalanceFieldsFragment,
+  ConcApplyCreditDocument,
   ConcBalanceDocument,
+  ConcBatchPreviewDocument,
   ConcCancelDocument,
+  ConcCreateBatchDocument,
   ConcLedgerDocument,
+  ConcNegateBatchDocument,
+  ConcPostBatchDocument,
   ConcRecordPaymentDocument,
+  ConcRecordRemittanceDocument,
   ConcRefundDocument,
   ConcRemoveWriteOffDocument,
+  ConcReverseRemittanceDocument,
+  ConcVoidPaymentDocument,
   ConcWriteOffDocument,
   ConcLineDocument,
   RefundMethod,
@@ -46,30 +54,86 @@ afterAll(() => server.stop());
 
 const version = async (patientId: string) => (await server.ok(manager, ConcBalanceDocument, { id: patientId })).patient!.balance.version;
 
-type Kind = 'payment' | 'selfPay' | 'foreignPayment' | 'writeOff' | 'removal' | 'creditRefund' | 'cashRefund' | 'cancel';
+type Kind =
+  | 'payment'
+  | 'selfPay'
+  | 'foreignPayment'
+  | 'writeOff'
+  | 'removal'
+  | 'creditRefund'
+  | 'cashRefund'
+  | 'cancel'
+  // docs/design.md §8
+  | 'void'
+  | 'applyCredit'
+  | 'reversal'
+  | 'correction'
+  | 'batch'
+  | 'negate';
 
-/** The refusals each kind of request may legitimately meet when others race it (docs/design.md §2.2–§2.5). */
+const PAYMENT_REFUSALS = ['ALLOCATION_EXCEEDS_OPEN', 'ALLOCATIONS_EXCEED_PAYMENT'];
+const WRITE_OFF_REFUSALS = ['PR_CANCELLED', 'PR_REVERSED', 'PR_ALREADY_PAID', 'PR_ALREADY_WRITTEN_OFF', 'NOTHING_TO_WRITE_OFF', 'WRITE_OFF_EXCEEDS_OPEN'];
+const REMOVAL_REFUSALS = ['NOTHING_TO_REMOVE', 'REMOVAL_EXCEEDS_ACTIVE'];
+const CREDIT_REFUSALS = ['NO_CREDIT', 'NOTHING_OPEN', 'ALLOCATION_EXCEEDS_OPEN', 'CREDIT_EXCEEDED'];
+
+/** The refusals each kind of request may legitimately meet when others race it (docs/design.md §2.2–§2.5, §8). */
 const EXPECTED_REFUSALS: Record<Kind, string[]> = {
-  payment: ['ALLOCATION_EXCEEDS_OPEN', 'ALLOCATIONS_EXCEED_PAYMENT'],
+  payment: PAYMENT_REFUSALS,
   selfPay: ['PR_EXCEEDS_CHARGE'],
   foreignPayment: ['NOT_FOUND'],
-  writeOff: ['PR_CANCELLED', 'PR_ALREADY_PAID', 'PR_ALREADY_WRITTEN_OFF', 'NOTHING_TO_WRITE_OFF', 'WRITE_OFF_EXCEEDS_OPEN'],
-  removal: ['NOTHING_TO_REMOVE', 'REMOVAL_EXCEEDS_ACTIVE'],
-  creditRefund: ['NOTHING_TO_REFUND', 'REFUND_EXCEEDS_REFUNDABLE'],
-  cashRefund: ['NOTHING_TO_REFUND', 'REFUND_EXCEEDS_REFUNDABLE'],
-  cancel: ['PR_FROM_REMITTANCE', 'PR_HAS_WRITE_OFFS', 'PR_CANCELLED'],
+  writeOff: WRITE_OFF_REFUSALS,
+  removal: REMOVAL_REFUSALS,
+  creditRefund: ['NOTHING_TO_REFUND', 'REFUND_EXCEEDS_REFUNDABLE', 'PAYMENT_VOIDED'],
+  cashRefund: ['NOTHING_TO_REFUND', 'REFUND_EXCEEDS_REFUNDABLE', 'PAYMENT_VOIDED'],
+  // A remittance line that was reversed: PR_FROM_REMITTANCE by §2.5, PR_REVERSED by §8.3.
+  cancel: ['PR_FROM_REMITTANCE', 'PR_HAS_WRITE_OFFS', 'PR_CANCELLED', 'PR_REVERSED'],
+  void: ['PAYMENT_VOIDED', 'PAYMENT_HAS_REFUNDS'],
+  applyCredit: CREDIT_REFUSALS,
+  reversal: ['ALREADY_REVERSED', 'PR_HAS_WRITE_OFFS'],
+  correction: ['ALREADY_REVERSED', 'PR_HAS_WRITE_OFFS', 'TOO_MANY_ITEMS'],
+  // What its entries may meet, or a change to one of its patients between the preview and the post.
+  batch: [...new Set([...PAYMENT_REFUSALS, ...WRITE_OFF_REFUSALS, ...REMOVAL_REFUSALS, ...CREDIT_REFUSALS, 'PREVIEW_STALE'])],
+  negate: ['ALREADY_NEGATED', 'BATCH_HAS_DEPENDENTS'],
+};
+
+/** Where an accepted answer names what it created or changed (docs/design.md §3), by kind. */
+const OBJECT_FIELD: Record<Kind, string> = {
+  payment: 'payment',
+  selfPay: 'payment',
+  foreignPayment: 'payment',
+  writeOff: 'writeOff',
+  removal: 'writeOff',
+  creditRefund: 'refund',
+  cashRefund: 'refund',
+  cancel: 'responsibility',
+  void: 'payment',
+  applyCredit: 'payments',
+  reversal: 'charge',
+  correction: 'charge',
+  batch: 'batch',
+  negate: 'negation',
 };
 
 interface Sent {
   kind: Kind;
-  patientId: string;
+  /** Every patient an accepted request changes: one, or a batch's patients. */
+  patientIds: string[];
   input: Record<string, unknown>;
   key: string | null;
   response: GraphQLResponse<Record<string, unknown>>;
-  /** The id of the created (or, for removals and cancels, the changed) object when accepted. */
+  /** The id of the created (or, for removals, cancels, reversals and corrections, the changed) object when accepted. */
   id: string | null;
   codes: string[];
-  balance: BalanceFieldsFragment | null;
+  /** The balances the answer carries: one, or a batch's (one per patient). */
+  balances: BalanceFieldsFragment[];
+}
+
+/** The payload's object (an empty list counts as none) and balances (`balance`, or a batch's `balances`). */
+function payloadParts(payload: Record<string, any>, objectField: string): { object: unknown; balances: BalanceFieldsFragment[] } {
+  const raw = payload[objectField];
+  const object = Array.isArray(raw) ? (raw.length > 0 ? raw : null) : (raw ?? null);
+  const balances = Array.isArray(payload.balances) ? payload.balances : payload.balance ? [payload.balance] : [];
+  return { object, balances };
 }
 
 /**
@@ -77,7 +141,7 @@ interface Sent {
  * error is named as such, with the input and what the server logged at error level: under LEDGER_VERIFY=1 it is most
  * likely the verifier's "the incremental ledger differs from its rows".
  */
-function shapeProblems(sent: Sent, objectField: string, logs: string[]): string[] {
+function shapeProblems(sent: Sent, logs: string[]): string[] {
   const { response } = sent;
   const p: string[] = [];
   if (response.status !== 200) p.push(`${sent.kind}: HTTP ${response.status}`);
@@ -88,9 +152,9 @@ function shapeProblems(sent: Sent, objectField: string, logs: string[]): string[
   const payload = response.data ? (Object.values(response.data)[0] as Record<string, unknown>) : null;
   if (!payload) return [...p, `${sent.kind}: no data`];
   const errors = payload.userErrors as unknown[];
-  const object = payload[objectField];
-  if (errors.length > 0 && (object !== null || payload.balance !== null)) p.push(`${sent.kind}: userErrors with objects ${JSON.stringify(payload)}`);
-  if (errors.length === 0 && (!object || !payload.balance)) p.push(`${sent.kind}: accepted without objects ${JSON.stringify(payload)}`);
+  const { object, balances } = payloadParts(payload, OBJECT_FIELD[sent.kind]);
+  if (errors.length > 0 && (object !== null || balances.length > 0)) p.push(`${sent.kind}: userErrors with objects ${JSON.stringify(payload)}`);
+  if (errors.length === 0 && (!object || balances.length !== sent.patientIds.length)) p.push(`${sent.kind}: accepted without objects or with ${balances.length} balances for ${sent.patientIds.length} patients ${JSON.stringify(payload)}`);
   if (errors.length > 1) p.push(`${sent.kind}: several userErrors ${JSON.stringify(errors)}`);
   return p;
 }
@@ -167,8 +231,11 @@ test('the same with two server instances on one database: no SQLITE_BUSY, still 
 });
 
 /**
- * A seeded random mix of payments, refunds, write-offs, removals and cancels over `patients` patients, `concurrency`
- * requests in flight, some sent twice at once under one idempotency key; then every answer, version and ledger is checked.
+ * A seeded random mix over `patients` patients, `concurrency` requests in flight, some sent twice at once under one
+ * idempotency key: payments, refunds, write-offs, removals and cancels (docs/design.md §2), and voids, applied credit,
+ * reversed and corrected remittances, small posting batches — created, previewed and posted with the preview's token,
+ * previewed again when a racing change made it stale — and their negations (§8). Then every answer, version and ledger
+ * is checked.
  */
 async function randomMix(target: TestServer, caller: Caller, { seed, patients: PATIENTS, operations: OPERATIONS, concurrency: CONCURRENCY }: { seed: number; patients: number; operations: number; concurrency: number }) {
   const rand = mulberry32(seed);
@@ -185,36 +252,56 @@ async function randomMix(target: TestServer, caller: Caller, { seed, patients: P
     /** Payments made by card: only those can go back to the original card (REFUND_METHOD_NOT_ALLOWED, docs/design.md §2.2). */
     cardPayments: Set<string>;
     writeOffs: string[];
+    /** Charges whose PR came from a remittance: every remittance id recorded, and the one not reversed yet (§8.3). */
+    remittances: { chargeId: string; billedCents: number; ids: string[]; liveId: string | null }[];
+    /** Posted batches that touched the patient, with every patient they touched, and whether a negation was sent or accepted. */
+    batches: { id: string; patientIds: string[]; negating: boolean; negated: boolean }[];
     accepted: number;
   }
   const patients: PatientState[] = [];
   for (let i = 0; i < PATIENTS; i++) {
     const id = await newPatient(target, caller);
     const staff = await newCharge(target, caller, id, [randomInt(rand, 5_000, 30_000), randomInt(rand, 5_000, 30_000), randomInt(rand, 5_000, 30_000)], 10_000_000);
-    const remit1 = await remittanceLine(target, caller, id, randomInt(rand, 5_000, 30_000));
-    const remit2 = await remittanceLine(target, caller, id, randomInt(rand, 5_000, 30_000));
+    const lines = [...staff.lineIds];
+    const remittances: PatientState['remittances'] = [];
+    for (let k = 0; k < 2; k++) {
+      const amountCents = randomInt(rand, 5_000, 30_000);
+      const billedCents = amountCents * 2;
+      const { chargeId } = await newCharge(target, caller, id, [], billedCents);
+      const remittanceId = `ERA-${i}-${k}`;
+      const data = await target.ok(caller, ConcRecordRemittanceDocument, { input: { chargeId, remittanceId, adjustments: [{ groupCode: 'PR', reasonCode: '2', amountCents }] } });
+      lines.push(data.recordRemittance.charge!.responsibilities[0].id);
+      remittances.push({ chargeId, billedCents, ids: [remittanceId], liveId: remittanceId });
+    }
     // createCharge, then createCharge + recordRemittance twice.
-    patients.push({ id, chargeId: staff.chargeId, lines: [...staff.lineIds, remit1.lineId, remit2.lineId], payments: [], cardPayments: new Set(), writeOffs: [], accepted: 5 });
+    patients.push({ id, chargeId: staff.chargeId, lines, payments: [], cardPayments: new Set(), writeOffs: [], remittances, batches: [], accepted: 5 });
   }
   for (const p of patients) expect(await version(p.id)).toBe(p.accepted);
 
   /** One planned request; its concrete input is chosen when the first copy starts, from what exists by then. */
   interface Planned {
+    index: number;
     patient: PatientState;
     kind: Kind;
     draws: number[];
     key: string | null;
-    resolved?: { kind: Kind; document: TypedDocumentNode<any, any>; input: Record<string, unknown>; objectField: string };
+    resolved?: { kind: Kind; document: TypedDocumentNode<any, any>; input: Record<string, unknown>; patientIds: string[]; entryPatients?: PatientState[] };
   }
   const KINDS: [Kind, number][] = [
-    ['payment', 28],
-    ['writeOff', 25],
-    ['removal', 13],
-    ['creditRefund', 8],
-    ['cashRefund', 9],
-    ['cancel', 7],
-    ['selfPay', 6],
-    ['foreignPayment', 4],
+    ['payment', 24],
+    ['writeOff', 21],
+    ['removal', 11],
+    ['creditRefund', 7],
+    ['cashRefund', 8],
+    ['cancel', 6],
+    ['selfPay', 5],
+    ['foreignPayment', 3],
+    ['void', 4],
+    ['applyCredit', 6],
+    ['reversal', 3],
+    ['correction', 4],
+    ['batch', 10],
+    ['negate', 7],
   ];
   const totalWeight = KINDS.reduce((s, [, w]) => s + w, 0);
   const drawKind = (): Kind => {
@@ -224,9 +311,11 @@ async function randomMix(target: TestServer, caller: Caller, { seed, patients: P
   };
   const plan: Planned[] = [];
   for (let i = 0; i < OPERATIONS; i++) {
-    const draws = Array.from({ length: 8 }, () => rand());
-    const keyed = rand() < 0.12;
-    plan.push({ patient: pick(rand, patients), kind: drawKind(), draws, key: keyed ? `mix-${i}` : null });
+    const kind = drawKind();
+    const draws = Array.from({ length: 16 }, () => rand());
+    // A batch is several requests (create, preview, post): it carries no key; postPostingBatch's own is tested elsewhere.
+    const keyed = rand() < 0.12 && kind !== 'batch';
+    plan.push({ index: i, patient: pick(rand, patients), kind, draws, key: keyed ? `mix-${i}` : null });
   }
 
   const resolve = (op: Planned): NonNullable<Planned['resolved']> => {
@@ -236,15 +325,17 @@ async function randomMix(target: TestServer, caller: Caller, { seed, patients: P
     const at = <T>(list: T[], u: number) => list[Math.floor(u * list.length)];
     const cents = (u: number, min: number, max: number) => min + Math.floor(u * (max - min + 1));
     const key = op.key ? { idempotencyKey: op.key } : {};
+    const alone = [p.id];
     let kind = op.kind;
-    if ((kind === 'creditRefund' || kind === 'cashRefund') && p.payments.length === 0) kind = 'payment';
+    if ((kind === 'creditRefund' || kind === 'cashRefund' || kind === 'void') && p.payments.length === 0) kind = 'payment';
     if (kind === 'removal' && p.writeOffs.length === 0) kind = 'writeOff';
+    if (kind === 'negate' && p.batches.length === 0) kind = 'applyCredit';
     let resolved: NonNullable<Planned['resolved']>;
     switch (kind) {
       case 'payment': {
         const allocations = d1 < 0.15 ? [] : [{ responsibilityId: at(p.lines, d2), amountCents: cents(d3, 100, 4_000) }];
         if (d4 < 0.4) allocations.push({ responsibilityId: at(p.lines, d5), amountCents: cents(d6, 100, 3_000) });
-        resolved = { kind, document: ConcRecordPaymentDocument, objectField: 'payment', input: { patientId: p.id, amountCents: cents(d0, 500, 8_000), method: 'CARD', allocations, ...key } };
+        resolved = { kind, document: ConcRecordPaymentDocument, patientIds: alone, input: { patientId: p.id, amountCents: cents(d0, 500, 8_000), method: 'CARD', allocations, ...key } };
         break;
       }
       case 'foreignPayment': {
@@ -252,22 +343,22 @@ async function randomMix(target: TestServer, caller: Caller, { seed, patients: P
         resolved = {
           kind,
           document: ConcRecordPaymentDocument,
-          objectField: 'payment',
+          patientIds: alone,
           input: { patientId: p.id, amountCents: cents(d0, 500, 8_000), method: 'CASH', allocations: [{ responsibilityId: at(other.lines, d1), amountCents: 100 }], ...key },
         };
         break;
       }
       case 'selfPay':
-        resolved = { kind, document: ConcRecordPaymentDocument, objectField: 'payment', input: { patientId: p.id, amountCents: cents(d0, 500, 6_000), method: 'CASH', purpose: d1 < 0.5 ? 'SELF_PAY' : 'COPAY', chargeId: p.chargeId, ...key } };
+        resolved = { kind, document: ConcRecordPaymentDocument, patientIds: alone, input: { patientId: p.id, amountCents: cents(d0, 500, 6_000), method: 'CASH', purpose: d1 < 0.5 ? 'SELF_PAY' : 'COPAY', chargeId: p.chargeId, ...key } };
         break;
       case 'writeOff':
-        resolved = { kind, document: ConcWriteOffDocument, objectField: 'writeOff', input: { responsibilityId: at(p.lines, d0), amountCents: cents(d1, 100, 5_000), reason: 'SMALL_BALANCE', ...key } };
+        resolved = { kind, document: ConcWriteOffDocument, patientIds: alone, input: { responsibilityId: at(p.lines, d0), amountCents: cents(d1, 100, 5_000), reason: 'SMALL_BALANCE', ...key } };
         break;
       case 'removal':
         resolved = {
           kind,
           document: ConcRemoveWriteOffDocument,
-          objectField: 'writeOff',
+          patientIds: alone,
           input: { writeOffId: at(p.writeOffs, d0), ...(d1 < 0.5 ? {} : { amountCents: cents(d2, 100, 2_500) }), reason: 'Patient can pay', ...key },
         };
         break;
@@ -279,37 +370,150 @@ async function randomMix(target: TestServer, caller: Caller, { seed, patients: P
         resolved = {
           kind,
           document: ConcRefundDocument,
-          objectField: 'refund',
+          patientIds: alone,
           input: { paymentId, ...(d1 < 0.4 ? {} : { amountCents: cents(d2, 100, 3_000) }), method, reason: 'Overpaid', ...key },
         };
         break;
       }
       case 'cancel':
-        resolved = { kind, document: ConcCancelDocument, objectField: 'responsibility', input: { responsibilityId: at(p.lines, d0), reason: 'Entered in error', ...key } };
+        resolved = { kind, document: ConcCancelDocument, patientIds: alone, input: { responsibilityId: at(p.lines, d0), reason: 'Entered in error', ...key } };
         break;
+      case 'void':
+        resolved = { kind, document: ConcVoidPaymentDocument, patientIds: alone, input: { paymentId: at(p.payments, d0), reason: 'Check bounced', ...key } };
+        break;
+      case 'applyCredit': {
+        const allocations = d0 < 0.5 ? {} : { allocations: [{ responsibilityId: at(p.lines, d1), amountCents: cents(d2, 100, 3_000) }] };
+        resolved = { kind, document: ConcApplyCreditDocument, patientIds: alone, input: { patientId: p.id, ...allocations, ...key } };
+        break;
+      }
+      case 'reversal': {
+        const live = p.remittances.filter((x) => x.liveId !== null);
+        const r = live.length > 0 && d3 < 0.85 ? at(live, d0) : at(p.remittances, d0);
+        const remittanceId = r.liveId !== null && d1 < 0.85 ? r.liveId : at(r.ids, d2);
+        resolved = { kind, document: ConcReverseRemittanceDocument, patientIds: alone, input: { chargeId: r.chargeId, remittanceId, reason: 'Claim reversed by the payer', ...key } };
+        break;
+      }
+      case 'correction': {
+        const live = p.remittances.filter((x) => x.liveId !== null);
+        const r = live.length > 0 && op.draws[7] < 0.85 ? at(live, d0) : at(p.remittances, d0);
+        const replaces = r.liveId !== null && d1 < 0.85 ? r.liveId : at(r.ids, d2);
+        const first = cents(d3, 500, Math.floor(r.billedCents / 2));
+        const adjustments = [{ groupCode: 'PR', reasonCode: d4 < 0.5 ? '2' : '1', amountCents: first }];
+        if (d5 < 0.4) adjustments.push({ groupCode: 'PR', reasonCode: '3', amountCents: cents(d6, 100, Math.floor(r.billedCents / 2)) });
+        resolved = { kind, document: ConcRecordRemittanceDocument, patientIds: alone, input: { chargeId: r.chargeId, remittanceId: `ERA-fix-${op.index}`, replacesRemittanceId: replaces, adjustments, ...key } };
+        break;
+      }
+      case 'batch': {
+        // One to three entries for this patient, sometimes one more for the next patient (two patients locked at once).
+        const deposit = op.draws[15] < 0.5;
+        const other = patients.length > 1 && op.draws[14] < 0.25 ? patients[(patients.indexOf(p) + 1) % patients.length] : null;
+        const owners = [...Array.from({ length: 1 + Math.floor(d0 * 3) }, () => p), ...(other ? [other] : [])];
+        const entries = owners.map((q, j) => {
+          const [u0, u1, u2, u3] = op.draws.slice(1 + j * 3, 5 + j * 3);
+          if (deposit) {
+            if (u0 < 0.25) return { applyCredit: { patientId: q.id } };
+            return { payment: { patientId: q.id, amountCents: cents(u1, 500, 5_000), method: 'CARD', allocations: u2 < 0.2 ? [] : [{ responsibilityId: at(q.lines, u3), amountCents: cents(u1, 100, 2_000) }] } };
+          }
+          if (u0 < 0.2) return { applyCredit: { patientId: q.id } };
+          if (u0 < 0.45 && q.writeOffs.length > 0) return { removeWriteOff: { writeOffId: at(q.writeOffs, u1), reason: 'Patient can pay' } };
+          return { writeOff: { responsibilityId: at(q.lines, u2), amountCents: cents(u3, 100, 3_000), reason: 'SMALL_BALANCE' } };
+        });
+        const patientIds = [...new Set(owners.map((q) => q.id))];
+        resolved = { kind, document: ConcPostBatchDocument, patientIds, entryPatients: owners, input: { kind: deposit ? 'DEPOSIT' : 'ADJUSTMENT', reference: `Mix ${op.index}`, entries } };
+        break;
+      }
+      case 'negate': {
+        // Mostly a batch no negation was sent for yet; sometimes one that may be negated meanwhile (ALREADY_NEGATED).
+        const standing = p.batches.filter((x) => !x.negating && !x.negated);
+        const b = standing.length > 0 && d1 < 0.85 ? at(standing, d0) : at(p.batches, d0);
+        b.negating = true;
+        resolved = { kind, document: ConcNegateBatchDocument, patientIds: b.patientIds, input: { batchId: b.id, reason: 'Posted in error', ...key } };
+        break;
+      }
     }
     op.resolved = resolved;
     return resolved;
   };
 
   const sent: Sent[] = [];
+  /** Steps of a batch's flow that are not a ledger change (creating it, previewing it) and went wrong. */
+  const flowProblems: string[] = [];
   let sentCount = 0;
+  const record = (r: NonNullable<Planned['resolved']>, op: Planned, input: Record<string, unknown>, response: GraphQLResponse<Record<string, unknown>>): { entry: Sent; payload: Record<string, any> | null } => {
+    const payload = (response.data ? Object.values(response.data)[0] : null) as Record<string, any> | null;
+    const field = OBJECT_FIELD[r.kind];
+    const accepted = !!payload && payload.userErrors?.length === 0 && payloadParts(payload, field).object !== null;
+    const object = accepted ? payload![field] : null;
+    const id = !accepted ? null : r.kind === 'applyCredit' ? object.map((x: { id: string }) => x.id).join(',') : object.id;
+    const balances = payload ? payloadParts(payload, field).balances : [];
+    const entry: Sent = { kind: r.kind, patientIds: r.patientIds, input, key: op.key, response, id, codes: (payload?.userErrors ?? []).map((e: { code: string }) => e.code), balances };
+    sent.push(entry);
+    for (const b of balances) book.note(b, r.kind);
+    return { entry, payload: accepted ? payload : null };
+  };
+
+  /** A batch: created with its entries, previewed, posted with the preview's token; previewed again (up to 8 times) when stale. */
+  const postBatch = async (op: Planned, r: NonNullable<Planned['resolved']>): Promise<void> => {
+    const created = await target.gql(caller, ConcCreateBatchDocument, { input: r.input as any }, sentCount++);
+    const batchId = created.data?.createPostingBatch.batch?.id;
+    if (!batchId) {
+      flowProblems.push(`createPostingBatch ${JSON.stringify(r.input)}: ${JSON.stringify(created.errors ?? created.data)}`);
+      return;
+    }
+    for (let attempt = 1; attempt <= 8; attempt++) {
+      const preview = await target.gql(caller, ConcBatchPreviewDocument, { id: batchId }, sentCount++);
+      const token = preview.data?.postingBatch?.preview.token;
+      if (!token || preview.data!.postingBatch!.status !== 'DRAFT') {
+        const logged = target.logs.filter((line) => line.includes('"level":"error"')).slice(-2);
+        flowProblems.push(`preview of ${batchId} (${JSON.stringify(r.input)}): ${JSON.stringify(preview.errors ?? preview.data)}; the server logged: ${logged.join(' | ') || 'nothing at error level'}`);
+        return;
+      }
+      const input = { batchId, previewToken: token };
+      const response = (await target.gql(caller, ConcPostBatchDocument, { input }, sentCount++)) as GraphQLResponse<Record<string, unknown>>;
+      const { entry, payload } = record(r, op, { ...input, batch: r.input }, response);
+      if (payload) {
+        // What posting created belongs to the entry's patient, as if recorded on its own.
+        payload.batch.entries.edges.forEach(({ node }: { node: { kind: string; payment: { id: string } | null; writeOff: { id: string } | null } }, i: number) => {
+          const q = r.entryPatients![i];
+          if (node.payment && !q.payments.includes(node.payment.id)) {
+            q.payments.push(node.payment.id);
+            q.cardPayments.add(node.payment.id);
+          }
+          if (node.kind === 'WRITE_OFF' && node.writeOff && !q.writeOffs.includes(node.writeOff.id)) q.writeOffs.push(node.writeOff.id);
+        });
+        const batch = { id: batchId, patientIds: r.patientIds, negating: false, negated: false };
+        for (const id of r.patientIds) patients.find((q) => q.id === id)!.batches.push(batch);
+        return;
+      }
+      if (!entry.codes.includes('PREVIEW_STALE')) return;
+    }
+  };
+
   const send = async (op: Planned): Promise<void> => {
     const r = resolve(op);
+    if (r.kind === 'batch') return postBatch(op, r);
     const response = (await target.gql(caller, r.document, { input: r.input }, sentCount++)) as GraphQLResponse<Record<string, unknown>>;
-    const payload = (response.data ? Object.values(response.data)[0] : null) as Record<string, any> | null;
-    const accepted = !!payload && payload.userErrors?.length === 0 && !!payload[r.objectField];
-    const id = accepted ? (r.kind === 'removal' ? payload!.writeOff.id : payload![r.objectField].id) : null;
-    const entry: Sent = { kind: r.kind, patientId: op.patient.id, input: r.input, key: op.key, response, id, codes: (payload?.userErrors ?? []).map((e: { code: string }) => e.code), balance: payload?.balance ?? null };
-    sent.push(entry);
-    book.note(entry.balance, r.kind);
-    if (!accepted) return;
+    const { payload } = record(r, op, r.input, response);
+    if (!payload) return;
     const p = op.patient;
+    const id = payload[OBJECT_FIELD[r.kind]].id;
     if (r.kind === 'payment' || r.kind === 'selfPay') {
-      if (!p.payments.includes(id!)) p.payments.push(id!);
-      if (r.input.method === 'CARD') p.cardPayments.add(id!);
+      if (!p.payments.includes(id)) p.payments.push(id);
+      if (r.input.method === 'CARD') p.cardPayments.add(id);
     }
-    if (r.kind === 'writeOff' && !p.writeOffs.includes(id!)) p.writeOffs.push(id!);
+    if (r.kind === 'writeOff' && !p.writeOffs.includes(id)) p.writeOffs.push(id);
+    if (r.kind === 'negate') p.batches.find((b) => b.id === r.input.batchId)!.negated = true;
+    if (r.kind === 'reversal' || r.kind === 'correction') {
+      const remittance = p.remittances.find((x) => x.chargeId === r.input.chargeId)!;
+      if (r.kind === 'reversal' && remittance.liveId === r.input.remittanceId) remittance.liveId = null;
+      if (r.kind === 'correction') {
+        const newId = r.input.remittanceId as string;
+        if (!remittance.ids.includes(newId)) remittance.ids.push(newId);
+        remittance.liveId = newId;
+        // The corrected remittance's lines take the place of the reversed ones.
+        for (const line of payload.charge.responsibilities as { id: string; status: string }[]) if (line.status === 'ACTIVE' && !p.lines.includes(line.id)) p.lines.push(line.id);
+      }
+    }
   };
 
   // A keyed request is sent twice, at once: the copy must replay the original or, if the original was refused, be judged afresh.
@@ -322,33 +526,37 @@ async function randomMix(target: TestServer, caller: Caller, { seed, patients: P
   await pool(CONCURRENCY, tasks);
   const elapsed = Date.now() - started;
 
-  const problems: string[] = [];
+  const problems: string[] = [...flowProblems];
   for (const s of sent) {
-    const objectField = { payment: 'payment', selfPay: 'payment', foreignPayment: 'payment', writeOff: 'writeOff', removal: 'writeOff', creditRefund: 'refund', cashRefund: 'refund', cancel: 'responsibility' }[s.kind];
-    problems.push(...shapeProblems(s, objectField, target.logs));
-    for (const code of s.codes) if (!EXPECTED_REFUSALS[s.kind].includes(code)) problems.push(`${s.kind}: unexpected refusal ${code}`);
+    problems.push(...shapeProblems(s, target.logs));
+    for (const code of s.codes) if (!EXPECTED_REFUSALS[s.kind].includes(code)) problems.push(`${s.kind}: unexpected refusal ${code} for ${JSON.stringify(s.input)}`);
   }
   expect(problems).toEqual([]);
 
-  // Accepted mutations per patient: one per unkeyed acceptance, one per key that was accepted at all.
-  const byKey = new Map<string, Set<string>>();
+  // Accepted mutations per patient: one per unkeyed acceptance, one per key that was accepted at all; a batch or its
+  // negation counts once for each patient it touched.
+  const byKey = new Map<string, { ids: Set<string>; patientIds: string[] }>();
   for (const s of sent) {
     if (!s.id) continue;
-    if (s.key) byKey.set(s.key, (byKey.get(s.key) ?? new Set()).add(s.id));
-    else patients.find((p) => p.id === s.patientId)!.accepted++;
+    if (s.key) {
+      const seen = byKey.get(s.key) ?? { ids: new Set<string>(), patientIds: s.patientIds };
+      byKey.set(s.key, { ...seen, ids: seen.ids.add(s.id) });
+    } else for (const id of s.patientIds) patients.find((p) => p.id === id)!.accepted++;
   }
-  for (const [key, ids] of byKey) {
+  for (const [key, { ids, patientIds }] of byKey) {
     expect({ key, ids: ids.size }).toEqual({ key, ids: 1 });
-    const op = plan.find((o) => o.key === key)!;
-    op.patient.accepted++;
+    for (const id of patientIds) patients.find((p) => p.id === id)!.accepted++;
   }
 
-  const counts: Record<string, { accepted: number; refused: number }> = {};
+  const counts: Record<string, { accepted: number; refused: number; codes: Record<string, number> }> = {};
   for (const s of sent) {
-    counts[s.kind] ??= { accepted: 0, refused: 0 };
+    counts[s.kind] ??= { accepted: 0, refused: 0, codes: {} };
     counts[s.kind][s.id ? 'accepted' : 'refused']++;
+    for (const code of s.codes) counts[s.kind].codes[code] = (counts[s.kind].codes[code] ?? 0) + 1;
   }
-  for (const kind of ['payment', 'writeOff', 'removal', 'creditRefund', 'cashRefund', 'cancel', 'selfPay'] as Kind[]) expect({ kind, accepted: counts[kind]?.accepted > 0 }).toEqual({ kind, accepted: true });
+  for (const kind of ['payment', 'writeOff', 'removal', 'creditRefund', 'cashRefund', 'cancel', 'selfPay', 'void', 'applyCredit', 'reversal', 'correction', 'batch', 'negate'] as Kind[]) {
+    expect({ kind, accepted: counts[kind]?.accepted > 0 }).toEqual({ kind, accepted: true });
+  }
   expect(counts.foreignPayment?.accepted ?? 0).toBe(0);
 
   for (const p of patients) {
@@ -361,10 +569,10 @@ async function randomMix(target: TestServer, caller: Caller, { seed, patients: P
   }
   expect(book.problems).toEqual([]);
   // eslint-disable-next-line no-console
-  if (process.env.VERBOSE_E2E) console.log(`${tasks.length} requests in ${elapsed} ms`, counts);
+  if (process.env.VERBOSE_E2E) console.log(`${tasks.length} requests in ${elapsed} ms`, JSON.stringify(counts));
 }
 
-test('a seeded random concurrent mix of payments, refunds, write-offs, removals and cancels keeps every invariant', async () => {
+test('a seeded random concurrent mix of payments, refunds, write-offs, removals, cancels, voids, applied credit, reversals, corrections, batches and negations keeps every invariant', async () => {
   await randomMix(server, manager, { seed: 20261127, patients: 3, operations: 300, concurrency: 16 });
 });
 

@@ -1,7 +1,7 @@
 /**
  * Shared checks for the concurrency and durability end-to-end tests: read a patient's ledger through GraphQL,
  * recompute it independently from the raw rows, and list every disagreement or broken invariant (docs/design.md §2.1, §2.2,
- * §2.6). An empty list means the patient is consistent.
+ * §2.6, and §8.2: amount = allocated + unallocated + refunded + voided). An empty list means the patient is consistent.
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { ConcLedgerDocument, ConcLedgerQuery, ConcPaymentsDocument, ConcPaymentsQuery, BalanceFieldsFragment } from '../__generated__/graphql';
@@ -28,6 +28,8 @@ export interface PaymentSnapshot {
   allocatedCents: number;
   unallocatedCents: number;
   refundedCents: number;
+  /** What left the ledger when the payment was voided (docs/design.md §8.2); 0 while it stands. */
+  voidedCents: number;
   refunds: { id: string; amountCents: number }[];
 }
 
@@ -73,7 +75,7 @@ export function lineProblems(line: Pick<LineSnapshot, 'id' | 'status' | 'amountC
     if (paid + wo > amount) p.push(`line ${id}: paid ${paid} + written off ${wo} > amount ${amount}`);
     if (open !== amount - paid - wo) p.push(`line ${id}: open ${open} != ${amount} - ${paid} - ${wo}`);
   } else if (paid !== 0 || wo !== 0 || open !== 0) {
-    p.push(`cancelled line ${id}: paid ${paid}, written off ${wo}, open ${open}`);
+    p.push(`${status.toLowerCase()} line ${id}: paid ${paid}, written off ${wo}, open ${open}`);
   }
   return p;
 }
@@ -89,7 +91,7 @@ export function balanceProblems(b: Totals, label = 'balance'): string[] {
 
 export interface RowLedger {
   lines: Map<string, { status: string; amountCents: number; paidCents: number; writtenOffCents: number }>;
-  payments: Map<string, { amountCents: number; allocatedCents: number; refundedCents: number; unallocatedCents: number }>;
+  payments: Map<string, { amountCents: number; allocatedCents: number; refundedCents: number; voidedCents: number; unallocatedCents: number }>;
   writeOffs: Map<string, { responsibilityId: string; amountCents: number; activeCents: number }>;
   refundIds: Set<string>;
   totals: Totals;
@@ -97,7 +99,7 @@ export interface RowLedger {
 
 /** Recomputes a patient's ledger from the raw rows, without any of the server's code. */
 export async function recomputeFromRows(sql: Sql, patientId: string): Promise<RowLedger> {
-  const [lineRows, allocationRows, reductionRows, paymentRows, refundRows, writeOffRows, reversalRows] = await Promise.all([
+  const [lineRows, allocationRows, reductionRows, paymentRows, refundRows, writeOffRows, reversalRows, voidRows] = await Promise.all([
     sql('SELECT id, status, amount_cents FROM responsibilities WHERE patient_id = ?', [patientId]),
     sql('SELECT payment_id, responsibility_id, amount_cents FROM allocations WHERE patient_id = ?', [patientId]),
     sql('SELECT payment_id, responsibility_id, amount_cents FROM allocation_reductions WHERE patient_id = ?', [patientId]),
@@ -105,11 +107,13 @@ export async function recomputeFromRows(sql: Sql, patientId: string): Promise<Ro
     sql('SELECT id, payment_id, returned_cents FROM refunds WHERE patient_id = ?', [patientId]),
     sql('SELECT id, responsibility_id, amount_cents FROM write_offs WHERE patient_id = ?', [patientId]),
     sql('SELECT write_off_id, responsibility_id, amount_cents FROM write_off_reversals WHERE patient_id = ?', [patientId]),
+    // docs/design.md §8.2: a void is its own row; what it took out of the ledger is its amount.
+    sql('SELECT payment_id, amount_cents FROM payment_voids WHERE patient_id = ?', [patientId]),
   ]);
   const lines: RowLedger['lines'] = new Map();
   for (const r of lineRows) lines.set(String(r.id), { status: String(r.status), amountCents: n(r.amount_cents), paidCents: 0, writtenOffCents: 0 });
   const payments: RowLedger['payments'] = new Map();
-  for (const r of paymentRows) payments.set(String(r.id), { amountCents: n(r.amount_cents), allocatedCents: 0, refundedCents: 0, unallocatedCents: 0 });
+  for (const r of paymentRows) payments.set(String(r.id), { amountCents: n(r.amount_cents), allocatedCents: 0, refundedCents: 0, voidedCents: 0, unallocatedCents: 0 });
   const line = (id: unknown) => {
     const found = lines.get(String(id));
     if (!found) throw new Error(`row references unknown line ${String(id)}`);
@@ -129,6 +133,7 @@ export async function recomputeFromRows(sql: Sql, patientId: string): Promise<Ro
     payment(r.payment_id).allocatedCents -= n(r.amount_cents);
   }
   for (const r of refundRows) payment(r.payment_id).refundedCents += n(r.returned_cents);
+  for (const r of voidRows) payment(r.payment_id).voidedCents += n(r.amount_cents);
   const writeOffs: RowLedger['writeOffs'] = new Map();
   for (const r of writeOffRows) {
     writeOffs.set(String(r.id), { responsibilityId: String(r.responsibility_id), amountCents: n(r.amount_cents), activeCents: n(r.amount_cents) });
@@ -140,7 +145,7 @@ export async function recomputeFromRows(sql: Sql, patientId: string): Promise<Ro
     w.activeCents -= n(r.amount_cents);
     line(r.responsibility_id).writtenOffCents -= n(r.amount_cents);
   }
-  for (const p of payments.values()) p.unallocatedCents = p.amountCents - p.allocatedCents - p.refundedCents;
+  for (const p of payments.values()) p.unallocatedCents = p.amountCents - p.allocatedCents - p.refundedCents - p.voidedCents;
   const active = [...lines.values()].filter((l) => l.status === 'ACTIVE');
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   return {
@@ -200,17 +205,21 @@ export async function checkPatient(run: Run, sql: Sql, patientId: string): Promi
   const seenPayments = new Set<string>();
   for (const p of snapshot.payments) {
     seenPayments.add(p.id);
-    if (p.amountCents !== p.allocatedCents + p.unallocatedCents + p.refundedCents) problems.push(`payment ${p.id}: amount != allocated + unallocated + refunded (${JSON.stringify(p)})`);
-    if (p.allocatedCents < 0 || p.unallocatedCents < 0 || p.refundedCents < 0) problems.push(`payment ${p.id}: negative part (${JSON.stringify(p)})`);
+    if (p.amountCents !== p.allocatedCents + p.unallocatedCents + p.refundedCents + p.voidedCents) {
+      problems.push(`payment ${p.id}: amount != allocated + unallocated + refunded + voided (${JSON.stringify(p)})`);
+    }
+    if (p.allocatedCents < 0 || p.unallocatedCents < 0 || p.refundedCents < 0 || p.voidedCents < 0) problems.push(`payment ${p.id}: negative part (${JSON.stringify(p)})`);
+    // A voided payment left the ledger whole: nothing of it stays on a line or as credit (§8.2).
+    if (p.voidedCents > 0 && (p.allocatedCents !== 0 || p.unallocatedCents !== 0)) problems.push(`voided payment ${p.id} still holds money (${JSON.stringify(p)})`);
     const r = rows.payments.get(p.id);
     if (!r) problems.push(`payment ${p.id}: not in the rows`);
-    else if (r.amountCents !== p.amountCents || r.allocatedCents !== p.allocatedCents || r.refundedCents !== p.refundedCents || r.unallocatedCents !== p.unallocatedCents) {
+    else if (r.amountCents !== p.amountCents || r.allocatedCents !== p.allocatedCents || r.refundedCents !== p.refundedCents || r.voidedCents !== p.voidedCents || r.unallocatedCents !== p.unallocatedCents) {
       problems.push(`payment ${p.id}: API ${JSON.stringify(p)} != rows ${JSON.stringify(r)}`);
     }
   }
   for (const [id, r] of rows.payments) {
     if (!seenPayments.has(id)) problems.push(`payment ${id}: in the rows but not in the API`);
-    if (r.allocatedCents < 0 || r.unallocatedCents < 0 || r.refundedCents < 0) problems.push(`rows of payment ${id} break §2.2: ${JSON.stringify(r)}`);
+    if (r.allocatedCents < 0 || r.unallocatedCents < 0 || r.refundedCents < 0 || r.voidedCents < 0) problems.push(`rows of payment ${id} break §2.2/§8.2: ${JSON.stringify(r)}`);
   }
   problems.push(...balanceProblems(totalsOf(snapshot.balance)));
   const api = totalsOf(snapshot.balance);

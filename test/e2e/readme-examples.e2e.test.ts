@@ -39,10 +39,11 @@ function learn(ids: Record<string, string>, data: Json): void {
   const lines = [...objectsIn(data)].filter((o) => 'canWriteOff' in o && o.canWriteOff?.allowed && typeof o.id === 'string');
   if (lines.length && !ids['line id']) ids['line id'] = lines[0].id;
   if (data.createPatient?.patient) ids.patient = data.createPatient.patient.id;
-  if (data.createCharge?.charge) {
+  if (data.createCharge?.charge?.responsibilities?.length) {
     ids.charge = data.createCharge.charge.id;
     ids.line = data.createCharge.charge.responsibilities[0].id;
   }
+  if (data.importRemittanceFile?.batches?.[0]) ids['era batch'] = data.importRemittanceFile.batches[0].id;
   const remitted = data.recordRemittance?.charge?.responsibilities?.find((r: Json) => r.origin === 'REMITTANCE');
   if (remitted) ids['remittance line'] = remitted.id;
   if (data.recordPayment?.payment && !ids.payment) ids.payment = data.recordPayment.payment.id;

@@ -20,12 +20,19 @@
  * (DEPOSIT like payments, REMITTANCE and ADJUSTMENT like remittances): the matrix works DEPOSIT batches, the least any
  * kind needs, and the tests after it check every role against every kind (there a role that may post but not work that
  * kind gets a FORBIDDEN userError from the service, since the document itself is allowed).
+ *
+ * Automation (docs/design.md §9) too: write-off rules are read by everyone, managed like refunds and run like
+ * remittances (a run makes a DRAFT ADJUSTMENT batch); an 835 import is remittance work (DRAFT REMITTANCE batches). A
+ * rule reads the whole practice, so each fixture's rule qualifies that fixture's line alone; the matrix's 835 files
+ * name claims that match nothing (a DRAFT batch with a CLAIM_NOT_FOUND issue), and another practice importing a file
+ * that names practice A's charge matches nothing either.
  */
 import crypto from 'node:crypto';
 import { GraphQLObjectType, GraphQLSchema, print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { Client } from 'graphql-ws';
 import {
+  type MatrixImportRemittanceFileMutation,
   AuditTrailDocument,
   CancelPrDocument,
   ChargeDocument,
@@ -33,7 +40,11 @@ import {
   CreatePatientDocument,
   MatrixAddPostingEntriesDocument,
   MatrixApplyCreditDocument,
+  MatrixChargeRemittancesDocument,
   MatrixCreatePostingBatchDocument,
+  MatrixCreateWriteOffRuleDocument,
+  MatrixImportedBatchDocument,
+  MatrixImportRemittanceFileDocument,
   MatrixNegatePostingBatchDocument,
   MatrixPostingBatchDocument,
   MatrixPostingBatchesDocument,
@@ -41,7 +52,10 @@ import {
   MatrixPostPostingBatchDocument,
   MatrixRemovePostingEntryDocument,
   MatrixReverseRemittanceDocument,
+  MatrixRunWriteOffRuleDocument,
+  MatrixUpdateWriteOffRuleDocument,
   MatrixVoidPaymentDocument,
+  MatrixWriteOffRulesDocument,
   PatientBalanceChangedDocument,
   PatientBalancesChangedDocument,
   PatientDocument,
@@ -59,6 +73,7 @@ import {
 } from '../__generated__/graphql';
 import { startTestServer, TestServer, Caller, NO_CALLER_LIMITS } from '../harness';
 import { newCharge, newPatient } from '../fixtures';
+import { era835 } from '../support/era-file';
 import { buildAppSchema } from '../../src/schema';
 import type { Role } from '../../src/auth/roles';
 
@@ -123,6 +138,20 @@ interface Fixture {
   postBatchId: string;
   /** A POSTED DEPOSIT batch (one payment of 100 on line 2000), to negate. */
   negateBatchId: string;
+  /**
+   * docs/design.md §9.2: a rule made by practice A's admin that, run as of `ruleAsOf`, qualifies one line of its own
+   * patient (without credit, unlike the fixture patient) and no other line of the practice: see ruleFixture.
+   */
+  ruleId: string;
+  ruleName: string;
+  ruleAsOf: string;
+  rulePatientId: string;
+  ruleLineId: string;
+  ruleLineCents: number;
+  /** docs/design.md §9.1: a charge of the fixture patient, without PR, with a claim number and a line control number. */
+  eraChargeId: string;
+  eraClaimNumber: string;
+  eraControlNumber: string;
 }
 
 /** A payment entry of 100 on line 2000, for a DEPOSIT batch. */
@@ -150,9 +179,67 @@ async function postedBatch(caller: Caller, variables: Record<string, unknown>) {
   return batch;
 }
 
+const hex = () => crypto.randomBytes(4).toString('hex').toUpperCase();
+
+/**
+ * Fixture n's rule: every line of at most 100 + n cents served on or before 2020-06-01 less n days, run as of that day.
+ * Its line (100 + n cents, served that day) is the one line of practice A it qualifies: a later fixture's line is
+ * older but larger, an earlier one's served after the run's date, and every other line of the matrix is of 2026.
+ */
+async function ruleFixture(n: number) {
+  const ruleAsOf = new Date(Date.UTC(2020, 5, 1) - n * 86_400_000).toISOString().slice(0, 10);
+  const ruleLineCents = 100 + n;
+  const rulePatientId = await newPatient(server, admin, 'Rule', `Ruled${hex()}`);
+  const { lineIds } = await newCharge(server, admin, rulePatientId, [ruleLineCents], 100_000, ruleAsOf);
+  const ruleName = `Matrix rule ${n}`;
+  const created = await server.ok(admin, MatrixCreateWriteOffRuleDocument, { input: { name: ruleName, reason: 'SMALL_BALANCE', maxOpenCents: ruleLineCents, minDaysSinceService: 0 } });
+  expect(created.createWriteOffRule.userErrors).toEqual([]);
+  return { ruleId: created.createWriteOffRule.rule!.id, ruleName, ruleAsOf, rulePatientId, ruleLineId: lineIds[0], ruleLineCents };
+}
+
+/** A charge of the patient (99213 on 2026-01-05, billed 200.00, no PR) that an 835 can name by claim and line control number. */
+async function eraFixture(patientId: string) {
+  const eraClaimNumber = `PCN-M${hex()}`;
+  const eraControlNumber = `LC-M${hex()}`;
+  const data = await server.ok(admin, CreateChargeDocument, {
+    input: { patientId, serviceDate: '2026-01-05', procedureCode: '99213', billedCents: 20_000, claimNumber: eraClaimNumber, lineControlNumber: eraControlNumber },
+  });
+  expect(data.createCharge.userErrors).toEqual([]);
+  return { eraChargeId: data.createCharge.charge!.id, eraClaimNumber, eraControlNumber };
+}
+
+/**
+ * A small 835 (one payment, new trace number each time) of one claim with one service line, 99213 on 2026-01-05 with
+ * a PR-2 of 1.00 and a CO-45, naming this claim number (CLP01) and line control number (REF*6R).
+ */
+function eraFile(claimNumber: string, control: string): string {
+  return era835([
+    {
+      trace: `EFT${hex()}${hex()}`,
+      date: '2026-01-15',
+      payerName: 'MATRIX HEALTH PLAN',
+      claims: [
+        {
+          claimNumber,
+          payerClaimNumber: 'ICN-MATRIX',
+          lines: [{ code: '99213', chargeCents: 20_000, date: '2026-01-05', control, adjustments: [{ group: 'PR', reason: '2', cents: 100 }, { group: 'CO', reason: '45', cents: 5_000 }] }],
+        },
+      ],
+    },
+  ]);
+}
+
+/** Claim and line control numbers no charge has, with the same suffix: NOMATCH-x and NOLC-x. */
+const UNMATCHED = /^NOMATCH-([0-9A-F]{8})$/;
+const unmatchedFile = () => {
+  const suffix = hex();
+  return eraFile(`NOMATCH-${suffix}`, `NOLC-${suffix}`);
+};
+
 let fixtureCounter = 0;
 async function fixture(): Promise<Fixture> {
   const lastName = `Matrix${++fixtureCounter}x${crypto.randomBytes(3).toString('hex')}`;
+  const n = fixtureCounter;
   const patientId = await newPatient(server, admin, 'Role', lastName);
   const { chargeId, lineIds } = await newCharge(server, admin, patientId, [5000, 3000, 2000, 1500]);
   const payment = await server.ok(admin, RecordPaymentDocument, {
@@ -174,7 +261,11 @@ async function fixture(): Promise<Fixture> {
   const draft = await draftBatch(admin, deposit(2));
   const toPost = await draftBatch(admin, deposit(1));
   const toNegate = await postedBatch(admin, deposit(1));
+  const rule = await ruleFixture(n);
+  const era = await eraFixture(patientId);
   return {
+    ...rule,
+    ...era,
     patientId,
     lastName,
     chargeId,
@@ -209,6 +300,10 @@ function fixtureIds(f: Fixture): string[] {
     ...f.draftEntryIds,
     f.postBatchId,
     f.negateBatchId,
+    f.ruleId,
+    f.rulePatientId,
+    f.ruleLineId,
+    f.eraChargeId,
   ];
 }
 
@@ -391,6 +486,44 @@ async function batchState(batchId: string) {
 async function newestBatches() {
   const newest = async (caller: Caller) => ids((await server.ok(caller, MatrixPostingBatchesDocument, { first: 5 })).postingBatches.edges);
   return { mine: await newest(admin), theirs: await newest(otherAdmin) };
+}
+
+/** The write-off rules of practice A (as its admin lists them) and of the other practice: a refused create adds to neither. */
+async function ruleLists() {
+  const list = async (caller: Caller) => (await server.ok(caller, MatrixWriteOffRulesDocument)).writeOffRules;
+  return { mine: await list(admin), theirs: await list(otherAdmin) };
+}
+
+/** A rule as practice A's admin lists it. */
+async function ruleState(ruleId: string) {
+  return (await server.ok(admin, MatrixWriteOffRulesDocument)).writeOffRules.find((r) => r.id === ruleId) ?? null;
+}
+
+type ImportedBatch = MatrixImportRemittanceFileMutation['importRemittanceFile']['batches'][number];
+
+/** The one batch an accepted import of a file of one payment made: a DRAFT REMITTANCE batch of the caller's. */
+function importedBatch(value: Value, ctx: Context): ImportedBatch {
+  expect(value.userErrors).toEqual([]);
+  const batches = value.batches as ImportedBatch[];
+  expect(batches).toHaveLength(1);
+  expect(batches[0]).toMatchObject({ kind: 'REMITTANCE', status: 'DRAFT', payerName: 'MATRIX HEALTH PLAN', createdBy: { id: ctx.caller.sub, role: ctx.role } });
+  return batches[0];
+}
+
+/** An unmatched file's batch: no entry, and the CLAIM_NOT_FOUND issue for its claim. The suffix of its numbers. */
+function unmatchedIssue(batch: ImportedBatch): string {
+  expect(batch.entries.edges).toEqual([]);
+  const suffix = UNMATCHED.exec(batch.issues[0]?.claimNumber ?? '')?.[1];
+  expect(batch.issues).toEqual([
+    {
+      code: 'CLAIM_NOT_FOUND',
+      message: `No charge has claim number NOMATCH-${suffix} (CLP01) or line control number NOLC-${suffix}. Give the charge that claim number, or post this claim by hand.`,
+      claimNumber: `NOMATCH-${suffix}`,
+      payerClaimNumber: 'ICN-MATRIX',
+      segment: expect.any(Number),
+    },
+  ]);
+  return suffix!;
 }
 
 /** Every batch the caller lists with these filters, from the first page on (newest first). */
@@ -774,6 +907,162 @@ const CASES: Record<string, RootCase> = {
       expect((v.charge as { responsibilities: { origin: string; status: string }[] }).responsibilities.map((r) => [r.origin, r.status])).toEqual([['REMITTANCE', 'REVERSED']]);
     },
     foreign: 'unknown-id',
+  },
+  // docs/design.md §9.2: write-off rules. A rule reads the whole practice: the fixture's rule qualifies its line alone.
+  'Query.writeOffRules': {
+    kind: 'query',
+    column: 'read',
+    document: MatrixWriteOffRulesDocument,
+    variables: () => ({}),
+    own: async (v, f) => {
+      const rules = v as unknown as { id: string }[];
+      expect(rules).toEqual((await ruleLists()).mine);
+      expect(rules.find((r) => r.id === f.ruleId)).toEqual({
+        id: f.ruleId,
+        name: f.ruleName,
+        reason: 'SMALL_BALANCE',
+        customReason: null,
+        maxOpenCents: f.ruleLineCents,
+        minDaysSinceService: 0,
+        kinds: null,
+        active: true,
+        createdBy: admin.sub,
+        updatedBy: admin.sub,
+      });
+    },
+    // No id to guess: another practice lists none of practice A's rules, only its own.
+    foreign: async (v) => {
+      const rules = v as unknown as { id: string }[];
+      const { mine, theirs } = await ruleLists();
+      expect(rules).toEqual(theirs);
+      expect(rules.filter((r) => mine.some((m) => m.id === r.id))).toEqual([]);
+    },
+  },
+  'Mutation.createWriteOffRule': {
+    kind: 'mutation',
+    column: 'refund_audit',
+    document: MatrixCreateWriteOffRuleDocument,
+    // A rule that qualifies nothing of the matrix's (copays of 1 cent served 100 years before the run); it is not run.
+    variables: () => ({
+      input: { name: `Created by the matrix ${hex()}`, reason: 'OTHER', customReason: 'Matrix threshold', maxOpenCents: 1, minDaysSinceService: 36_500, kinds: ['COPAY'] },
+    }),
+    versionDelta: 0,
+    // Practice A's rules: a refused create adds none (an accepted one from another practice adds one there).
+    state: async () => (await ruleLists()).mine,
+    own: async (v, _f, ctx) => {
+      expect(v.userErrors).toEqual([]);
+      const rule = v.rule as { id: string };
+      expect(rule).toEqual({
+        id: expect.any(String),
+        name: expect.stringMatching(/^Created by the matrix /),
+        reason: 'OTHER',
+        customReason: 'Matrix threshold',
+        maxOpenCents: 1,
+        minDaysSinceService: 36_500,
+        kinds: ['COPAY'],
+        active: true,
+        createdBy: ctx.caller.sub,
+        updatedBy: ctx.caller.sub,
+      });
+      expect((await ruleLists()).mine.at(-1)).toEqual(rule); // oldest first: the newest is last
+    },
+    foreign: async (v, _f, ctx) => {
+      // No id to guess: the rule is created in the caller's own practice, and practice A does not list it.
+      expect(v.userErrors).toEqual([]);
+      const rule = v.rule as { id: string };
+      expect(rule).toMatchObject({ createdBy: ctx.caller.sub, active: true });
+      const { mine, theirs } = await ruleLists();
+      expect(mine.map((r) => r.id)).not.toContain(rule.id);
+      expect(theirs.at(-1)).toEqual(rule);
+    },
+  },
+  'Mutation.updateWriteOffRule': {
+    kind: 'mutation',
+    column: 'refund_audit',
+    document: MatrixUpdateWriteOffRuleDocument,
+    // A new name only: what the rule qualifies stays as it is.
+    variables: (f) => ({ input: { ruleId: f.ruleId, name: `Renamed by the matrix ${hex()}` } }),
+    versionDelta: 0,
+    state: (f) => ruleState(f.ruleId),
+    own: async (v, f, ctx) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.rule).toEqual({
+        id: f.ruleId,
+        name: expect.stringMatching(/^Renamed by the matrix /),
+        reason: 'SMALL_BALANCE',
+        customReason: null,
+        maxOpenCents: f.ruleLineCents,
+        minDaysSinceService: 0,
+        kinds: null,
+        active: true,
+        createdBy: admin.sub,
+        updatedBy: ctx.caller.sub,
+      });
+      expect(await ruleState(f.ruleId)).toEqual(v.rule);
+    },
+    foreign: 'unknown-id',
+  },
+  'Mutation.runWriteOffRule': {
+    kind: 'mutation',
+    column: 'remittance',
+    document: MatrixRunWriteOffRuleDocument,
+    variables: (f) => ({ input: { ruleId: f.ruleId, asOf: f.ruleAsOf } }),
+    // A DRAFT batch: no balance changes until it is posted (the rule's patient's included).
+    versionDelta: 0,
+    state: async (f) => ({ batches: await newestBatches(), rulePatient: await version(f.rulePatientId) }),
+    own: async (v, f, ctx) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.batch).toMatchObject({ kind: 'ADJUSTMENT', status: 'DRAFT', reference: `Rule "${f.ruleName}" as of ${f.ruleAsOf}`, createdBy: { id: ctx.caller.sub, role: ctx.role } });
+      const entries = (v.batch as { entries: { edges: { node: unknown }[] } }).entries.edges.map((e) => e.node);
+      expect(entries).toEqual([{ id: expect.any(String), kind: 'WRITE_OFF', amountCents: f.ruleLineCents, patient: { id: f.rulePatientId }, responsibility: { id: f.ruleLineId } }]);
+      expect(await version(f.rulePatientId)).toBe(1);
+      expect((await batchState((v.batch as { id: string }).id))?.createdBy).toEqual({ id: ctx.caller.sub, role: ctx.role });
+    },
+    foreign: 'unknown-id',
+  },
+  // docs/design.md §9.1: an 835 file whose claim matches nothing is a DRAFT batch with a CLAIM_NOT_FOUND issue.
+  'Mutation.importRemittanceFile': {
+    kind: 'mutation',
+    column: 'remittance',
+    document: MatrixImportRemittanceFileDocument,
+    variables: () => ({ input: { content: unmatchedFile(), fileName: 'matrix.835' } }),
+    versionDelta: 0,
+    // Practice A's batches: a refused import adds none (an accepted one from another practice adds one there).
+    state: async () => (await newestBatches()).mine,
+    own: async (v, f, ctx) => {
+      const batch = importedBatch(v, ctx);
+      unmatchedIssue(batch);
+      expect((await server.ok(admin, MatrixImportedBatchDocument, { id: batch.id })).postingBatch).toEqual(batch);
+      // The same file naming the fixture's charge matches it: an entry of its PR, to preview and post (nothing posted yet).
+      const matched = await execute(ctx.transport, ctx.caller, MatrixImportRemittanceFileDocument, { input: { content: eraFile(f.eraClaimNumber, f.eraControlNumber) } });
+      expect(matched.errors).toBeUndefined();
+      const proposed = importedBatch(matched.data!.importRemittanceFile as Value, ctx);
+      expect(proposed.issues).toEqual([]);
+      expect(proposed.entries.edges.map((e) => e.node)).toEqual([{ id: expect.any(String), kind: 'REMITTANCE', amountCents: 100, patient: { id: f.patientId }, charge: { id: f.eraChargeId } }]);
+      expect((await server.ok(admin, MatrixChargeRemittancesDocument, { id: f.eraChargeId })).charge!.responsibilities).toEqual([]);
+    },
+    // No id to guess: the import is the caller's practice's, and a file naming practice A's charge (its claim number and
+    // line control number) matches nothing there, exactly like a claim nobody has.
+    foreign: async (v, f, ctx) => {
+      const unmatched = importedBatch(v, ctx);
+      const suffix = unmatchedIssue(unmatched);
+      expect(await batchState(unmatched.id)).toBeNull();
+      expect((await server.ok(otherAdmin, MatrixImportedBatchDocument, { id: unmatched.id })).postingBatch).toEqual(unmatched);
+
+      const theirs = await execute(ctx.transport, ctx.caller, MatrixImportRemittanceFileDocument, { input: { content: eraFile(f.eraClaimNumber, f.eraControlNumber), fileName: 'matrix.835' } });
+      expect(theirs.errors).toBeUndefined();
+      const batch = importedBatch(theirs.data!.importRemittanceFile as Value, ctx);
+      expect(batch.entries.edges).toEqual([]);
+      const likeUnknown = JSON.stringify(unmatched.issues).replaceAll(`NOMATCH-${suffix}`, f.eraClaimNumber).replaceAll(`NOLC-${suffix}`, f.eraControlNumber);
+      expect(batch.issues).toEqual(JSON.parse(likeUnknown));
+      expect(await batchState(batch.id)).toBeNull();
+      expect((await server.ok(admin, MatrixChargeRemittancesDocument, { id: f.eraChargeId })).charge).toEqual({
+        id: f.eraChargeId,
+        claimNumber: f.eraClaimNumber,
+        lineControlNumber: f.eraControlNumber,
+        responsibilities: [],
+      });
+    },
   },
   'Subscription.patientBalanceChanged': patientStreamCase(PatientBalanceChangedDocument, 'patientBalanceChanged', (patientId) => ({ patientId })),
   'Subscription.patientBalancesChanged': patientStreamCase(PatientBalancesChangedDocument, 'patientBalancesChanged', (patientId) => ({ patientIds: [patientId] })),
