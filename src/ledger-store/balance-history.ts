@@ -1,5 +1,5 @@
 import type { SqlRunner } from '../db/database';
-import { loadPatientLedger } from './patient-ledger';
+import { loadCommittedLedger } from './patient-ledger';
 
 export interface BalanceSnapshot {
   patientId: string;
@@ -27,7 +27,8 @@ export class BalanceHistory {
          AND e.operation NOT IN ('createPostingBatch', 'addPostingEntries', 'removePostingEntry')`,
       [practiceId, patientId, at],
     );
-    const ledger = await loadPatientLedger(this.sql, practiceId, patientId, Number(changes.n), at);
-    return { patientId, version: ledger.version, ...ledger.totals };
+    const ledger = await loadCommittedLedger(this.sql, practiceId, patientId, at);
+    if (!ledger) throw new Error('balance as of an instant for a patient the resolver did not find');
+    return { patientId, version: Number(changes.n), ...ledger.totals };
   }
 }

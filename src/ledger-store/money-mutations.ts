@@ -5,7 +5,7 @@ import { MutationResult, RequestKey } from '../idempotency/request-key';
 import { BalanceTotals, LineState, Refusal, cloneLedger, isRefusal, ledgerViolations, notFound, openCents, refusal } from '../ledger';
 import { LedgerCache } from './ledger-cache';
 import { LedgerWriter } from './ledger-writer';
-import { loadPatientLedger, lockPatient, publishAfterCommit, verifyLedger } from './patient-ledger';
+import { loadCommittedLedger, loadPatientLedger, lockPatient, publishAfterCommit, verifyLedger } from './patient-ledger';
 import { recordUnitStatements } from './unit-statistics';
 
 export type { MutationResult };
@@ -249,11 +249,13 @@ export class MoneyMutations {
       const version = Number(row.version);
       let original = this.ledgers.peek(patientId, version);
       if (!original) {
-        original = await loadPatientLedger(this.db, practiceId, patientId, version);
+        const loaded = await loadCommittedLedger(this.db, practiceId, patientId);
+        if (!loaded) continue;
+        original = loaded;
         this.ledgers.put(original);
       }
       before.set(patientId, { ...original.totals, version: original.version });
-      writers.set(patientId, new LedgerWriter(null, cloneLedger(original), practiceId, caller.actor.userId, now, version + 1, batchId));
+      writers.set(patientId, new LedgerWriter(null, cloneLedger(original), practiceId, caller.actor.userId, now, original.version + 1, batchId));
     }
     const refusals: Refusal[] = [];
     const results: MutationResult[] = [];

@@ -96,6 +96,34 @@ export async function loadPatientLedger(sql: SqlRunner, practiceId: string, pati
   return ledger;
 }
 
+/** Attempts at a consistent read outside a transaction before giving up (a patient changing all the time). */
+const CONSISTENT_READ_ATTEMPTS = 5;
+
+/**
+ * A patient's ledger read from committed data outside any transaction (a preview, a past balance): its reads are
+ * separate statements, so a commit may land between them. Every change to a patient's facts raises its version, so
+ * a read between two equal versions, and without a fact naming a row it has not seen, is one committed state; else
+ * it is read again. Null when the practice has no such patient.
+ */
+export async function loadCommittedLedger(sql: SqlRunner, practiceId: string, patientId: string, asOf: string | null = null): Promise<PatientLedger | null> {
+  const versionOf = async () => {
+    const [row] = await sql.query('SELECT version FROM patients WHERE id = ? AND practice_id = ?', [patientId, practiceId]);
+    return row ? Number(row.version) : null;
+  };
+  for (let attempt = 1; ; attempt++) {
+    const before = await versionOf();
+    if (before === null) return null;
+    try {
+      const ledger = await loadPatientLedger(sql, practiceId, patientId, before, asOf);
+      if ((await versionOf()) === before) return ledger;
+    } catch (error) {
+      // A row of a later commit naming one the earlier statements did not see: read again.
+      if (attempt >= CONSISTENT_READ_ATTEMPTS) throw error;
+    }
+    if (attempt >= CONSISTENT_READ_ATTEMPTS) throw new Error(`patient ${patientId} kept changing while its ledger was read`);
+  }
+}
+
 /**
  * Takes the patient's row lock (PostgreSQL `FOR UPDATE`; on SQLite the one writer already holds every lock) and reads
  * the version the patient's state must have; null when the patient is not in the practice.
