@@ -12,37 +12,15 @@ import { Database, DatabaseUnavailableError } from '../db/database';
 import { signToken } from './tokens';
 import { parseDurationSeconds } from './duration';
 import { Roles } from './roles';
-
-/** What the command prints (`out` on stdout, `err` on stderr) and its exit code. */
-export interface CommandResult {
-  code: number;
-  out?: string;
-  err?: string;
-}
+import { CommandResult, parseOptions } from '../cli/options';
 
 const USAGE = `usage: npm run token -- --practice <id> --role <${Roles.join('|')}> [--sub <user>] [--expires 12h]`;
 const OPTIONS = ['practice', 'role', 'sub', 'expires'] as const;
-type Option = (typeof OPTIONS)[number];
 
 function refusal(problem: string): CommandResult {
   return { code: 2, err: `${problem}\n${USAGE}` };
 }
 
-/** `--name value` or `--name=value`, each known option at most once; anything else is the message that refuses it. */
-function parseOptions(argv: string[]): Partial<Record<Option, string>> | string {
-  const options: Partial<Record<Option, string>> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const match = /^--([^=]+)(?:=(.*))?$/s.exec(argv[i]);
-    if (!match) return `Unexpected argument ${argv[i]}: every value follows its option, e.g. --practice demo-practice.`;
-    const name = match[1] as Option;
-    if (!OPTIONS.includes(name)) return `Unknown option --${match[1]}: the options are ${OPTIONS.map((o) => `--${o}`).join(', ')}.`;
-    if (options[name] !== undefined) return `--${name} is given twice: give it once.`;
-    const value = match[2] ?? argv[++i];
-    if (value === undefined || value === '' || (match[2] === undefined && value.startsWith('--'))) return `--${name} needs a value.`;
-    options[name] = value;
-  }
-  return options;
-}
 
 /** Why a token for this practice may be a mistake (a typo in the id, the wrong database), or null when it has data. */
 async function noDataWarning(database: Config['database'], practiceId: string): Promise<string | null> {
@@ -72,7 +50,7 @@ async function noDataWarning(database: Config['database'], practiceId: string): 
 
 export async function tokenCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<CommandResult> {
   if (argv.includes('--help') || argv.includes('-h')) return { code: 0, out: USAGE };
-  const options = parseOptions(argv);
+  const options = parseOptions(argv, OPTIONS);
   if (typeof options === 'string') return refusal(options);
   const { practice: practiceId, expires = '12h' } = options;
   if (!practiceId) return refusal('--practice is required: the practice the token is for, e.g. --practice demo-practice.');

@@ -18,37 +18,16 @@ import { createServices } from '../services';
 import type { AuditCaller } from '../audit/audit.service';
 import { RefusalCode, checkCalendarDate, formatCents, isRefusal } from '../ledger';
 import { daysBefore, todayUtc } from './write-off-rule.service';
-
-export interface CommandResult {
-  code: number;
-  out?: string;
-  err?: string;
-}
+import { CommandResult, parseOptions } from '../cli/options';
 
 export const RULES_CLI_USER = 'rules-cli';
 const USAGE = 'usage: npm run rules -- --practice <id> [--as-of YYYY-MM-DD]';
 const OPTIONS = ['practice', 'as-of'] as const;
-type Option = (typeof OPTIONS)[number];
 
 function usageError(problem: string): CommandResult {
   return { code: 2, err: `${problem}\n${USAGE}` };
 }
 
-/** `--name value` or `--name=value`, each known option at most once; anything else is the message that refuses it. */
-function parseOptions(argv: string[]): Partial<Record<Option, string>> | string {
-  const options: Partial<Record<Option, string>> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const match = /^--([^=]+)(?:=(.*))?$/s.exec(argv[i]);
-    if (!match) return `Unexpected argument ${argv[i]}: every value follows its option, e.g. --practice demo-practice.`;
-    const name = match[1] as Option;
-    if (!OPTIONS.includes(name)) return `Unknown option --${match[1]}: the options are ${OPTIONS.map((o) => `--${o}`).join(', ')}.`;
-    if (options[name] !== undefined) return `--${name} is given twice: give it once.`;
-    const value = match[2] ?? argv[++i];
-    if (value === undefined || value.trim() === '' || (match[2] === undefined && value.startsWith('--'))) return `--${name} needs a value.`;
-    options[name] = value;
-  }
-  return options;
-}
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
@@ -67,7 +46,7 @@ async function connect(database: Config['database']): Promise<Database | string>
 
 export async function rulesCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<CommandResult> {
   if (argv.includes('--help') || argv.includes('-h')) return { code: 0, out: USAGE };
-  const options = parseOptions(argv);
+  const options = parseOptions(argv, OPTIONS);
   if (typeof options === 'string') return usageError(options);
   const practiceId = options.practice?.trim();
   if (!practiceId) return usageError('--practice is required: the practice whose rules to run, e.g. --practice demo-practice.');
