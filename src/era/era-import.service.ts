@@ -58,7 +58,12 @@ export class EraImportService {
     if (isRefusal(era)) return refuse(era);
     const payments = era.payments.map(paymentKey);
     const seen = await this.alreadyImported(this.db, practiceId, fileHash, era);
-    if (seen) return refuse(seen);
+    if (seen) {
+      // A retry with the same key may have committed between the key's check above and this one: it is a replay.
+      const committed = key && (await key.earlier<ImportResult>(this.db));
+      if (committed) return committed.status === 'reused' ? refuse(committed.refusal) : this.replayed(caller, committed.result);
+      return refuse(seen);
+    }
 
     const charges = await candidateCharges(this.db, practiceId, matchKeys(era));
     const proposals = proposeBatches(era, charges);
@@ -93,7 +98,12 @@ export class EraImportService {
       const raced = key && (await key.earlier<ImportResult>(tx));
       if (raced) return raced.status === 'reused' ? raced.refusal : { replayed: raced.result };
       const imported = await this.alreadyImported(tx, practiceId, fileHash, era);
-      if (imported) return imported;
+      if (imported) {
+        // On PostgreSQL each statement sees the latest commit: the same key may have landed between the two reads.
+        const landed = key && (await key.earlier<ImportResult>(tx));
+        if (landed) return landed.status === 'reused' ? landed.refusal : { replayed: landed.result };
+        return imported;
+      }
       const batchIds: string[] = [];
       const firstBatch = new Map<number, string>();
       for (const { proposal, batch } of checked) {
