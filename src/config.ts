@@ -24,6 +24,8 @@ export interface Config {
   };
   /** Seed the demo practice on an empty database (development default). */
   seedDemo: boolean;
+  /** Serve the front-desk page at `/` (DASHBOARD=on|off; development default on; README: the front-desk page). */
+  dashboard: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Per caller (practice + user), per instance; each 0 turns that limit off. */
   callerLimits: {
@@ -106,6 +108,12 @@ export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env, cwd = p
   return parseDatabase(env.DATABASE_URL, dataDirectory(env, cwd));
 }
 
+function parseDashboard(value: string | undefined, nodeEnv: Config['nodeEnv']): boolean {
+  if (value === undefined || value === '') return nodeEnv === 'development';
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw new ConfigError('DASHBOARD must be on or off');
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const nodeEnv = (env.NODE_ENV ?? 'development') as Config['nodeEnv'];
   if (!['development', 'production', 'test'].includes(nodeEnv)) throw new ConfigError('NODE_ENV must be development, production or test');
@@ -147,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     redisUrl: env.REDIS_URL || null,
     auth: { jwtSecret, secretGenerated, maxTokenLifetimeSeconds, jwksUrl, issuer: env.AUTH_ISSUER || null, audience: env.AUTH_AUDIENCE || null },
     seedDemo: env.SEED_DEMO ? env.SEED_DEMO === 'true' : !isProduction && nodeEnv !== 'test',
+    dashboard: parseDashboard(env.DASHBOARD, nodeEnv),
     logLevel,
     callerLimits,
     ledger: { cachePatients, verify: ['1', 'true'].includes(env.LEDGER_VERIFY ?? '') },

@@ -19,6 +19,7 @@ import { createCallerLimits } from './transport/guards';
 import type { TransportOptions } from './transport/transport-options';
 import { Logger, createLogger, describeError } from './logger';
 import { seedDemoPractice } from './demo/seed';
+import { attachDashboard } from './dashboard';
 
 export { MAX_BODY_BYTES } from './transport/http';
 
@@ -80,6 +81,7 @@ export async function startServer(config: Config, options: { logger?: Logger; sc
     const ready = database && events && migrated;
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', database, events, migrations: migrated ? 'applied' : 'pending' });
   });
+  if (config.dashboard) attachDashboard(app, config);
   const { apollo } = await attachHttp(app, httpServer, transport, () => webSocket.dispose());
 
   await new Promise<void>((resolve, reject) => {
