@@ -9,6 +9,10 @@
  *         response  the mutation's HTTP response has arrived (the server pushes at commit, before it answers, so this
  *                   can be small or negative)
  *   (b) server memory per 1,000 idle subscriptions vs plain ws per 1,000 idle sockets (RSS and heap, after full GC)
+ *   (c) at scale: 10,000 subscribers over 500 connections (BENCH_LIVE_LARGE=<subscribers>x<connections>, 0 to skip):
+ *       commit → last p95 against Hasura's validity bar (every subscriber on the final version, p95 < 1 s, no errors)
+ * Goals (issue 13): P5 commit → last of 1,000 subscribers p95 ÷ plain ws p95 ≤ 1.5; P6 heap per idle subscription
+ * ≤ 8 KiB. BENCH_LIVE_SIZES=100,1000 picks the sizes of (a) (the memory row needs 1000).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -37,8 +41,14 @@ import {
 } from './common';
 
 /** Write-offs per measured round at each N (the warm-up round sends half as many). */
-const SAMPLES: Record<number, number> = { 100: Number(process.env.BENCH_LIVE_SAMPLES ?? 80), 1000: Number(process.env.BENCH_LIVE_SAMPLES ?? 40) };
-const SIZES = [100, 1000];
+const SIZES = (process.env.BENCH_LIVE_SIZES ?? '100,1000').split(',').map(Number).filter((n) => n > 0);
+const SAMPLES: Record<number, number> = Object.fromEntries(SIZES.map((n) => [n, Number(process.env.BENCH_LIVE_SAMPLES ?? (n <= 100 ? 80 : 40))]));
+/** (c): subscribers × connections, and write-offs measured. */
+const [LARGE_SUBSCRIBERS, LARGE_CONNECTIONS] = (process.env.BENCH_LIVE_LARGE ?? '10000x500').split('x').map(Number);
+const LARGE_SAMPLES = LARGE_SUBSCRIBERS > 0 ? Number(process.env.BENCH_LIVE_LARGE_SAMPLES ?? 30) : 0;
+/** Goals (issue 13). */
+const P5_GOAL = 1.5;
+const P6_GOAL_KIB = 8;
 /** Write-offs before the first measured one, so it does not pay for lazy initialisation. */
 const WARM_UP = 20;
 type Delivered = { first: number; last: number };
@@ -59,13 +69,13 @@ function medianPercentiles(perRound: Percentiles[]): Percentiles {
 }
 
 /** A client process holding `count` subscribers, with its 'delivered' reports collected by version. */
-async function startClients(name: string, connect: Record<string, unknown>, count: number) {
+async function startClients(name: string, connect: Record<string, unknown>, count: number, timeoutMs = 180_000) {
   const child = Child.start(name, 'live-clients', { cpu: 1 });
   const delivered = new Arrivals<Delivered>();
   child.on('delivered', (m) => delivered.set(Number(m.version), { first: child.toLocal(Number(m.first)), last: child.toLocal(Number(m.last)) }));
   const offset = await child.calibrate();
   const started = Date.now();
-  await child.call('connect', { ...connect, count }, 180_000);
+  await child.call('connect', { ...connect, count }, timeoutMs);
   return { child, delivered, offset, connectMs: Date.now() - started };
 }
 
@@ -85,7 +95,7 @@ main(async (cleanup) => {
 
   const patientId = await createPatient(api, 'Live');
   // The warm-up below and every sample: the warm-up round takes half the samples of each size, then ROUNDS rounds.
-  const writeOffs = WARM_UP + SIZES.reduce((n, size) => n + Math.ceil(SAMPLES[size] / 2) + ROUNDS * SAMPLES[size], 0);
+  const writeOffs = WARM_UP + LARGE_SAMPLES + SIZES.reduce((n, size) => n + Math.ceil(SAMPLES[size] / 2) + ROUNDS * SAMPLES[size], 0);
   const supply = new WriteOffSupply([await writeOffLines(api, patientId, writeOffs)]);
   const published = new Arrivals<number>();
   server.child.on('published', (m) => m.patientId === patientId && published.set(Number(m.version), server.child.toLocal(Number(m.t))));
@@ -189,7 +199,7 @@ main(async (cleanup) => {
   }
 
   printTable(
-    `(a) delivery latency to the LAST of N subscribers, ms (median of 3 rounds × ${SAMPLES[100]} (N=100) / ${SAMPLES[1000]} (N=1000) write-offs, one at a time)`,
+    `(a) delivery latency to the LAST of N subscribers, ms (median of ${ROUNDS} rounds × ${SIZES.map((n) => `${SAMPLES[n]} (N=${n})`).join(' / ')} write-offs, one at a time)`,
     ['N', 'GraphQL measured from', 'GQL p50', 'GQL p95', 'GQL p99', 'ws p50', 'ws p95', 'ws p99', 'ratio p50', 'ratio p95', 'ratio p99'],
     latencyRows,
     [
@@ -200,14 +210,54 @@ main(async (cleanup) => {
       ...notes,
     ],
   );
+  const p5Row = latencyRows.find((row) => row[0] === '1000' && row[1].startsWith('commit'));
   const [gqlMem, wsMem] = memoryRows;
-  printTable(
+  if (gqlMem && wsMem) printTable(
     '(b) server memory per 1,000 idle subscribers (server process, after full GC; Δ from before any connection)',
     ['', 'RSS Δ / 1,000 (MiB)', 'heapUsed Δ / 1,000 (MiB)', 'RSS per subscriber (KiB)', 'heap per subscriber (KiB)'],
     [gqlMem, wsMem, ['ratio GraphQL / plain ws', ratioText(gqlMem[1], wsMem[1]), ratioText(gqlMem[2], wsMem[2]), ratioText(gqlMem[3], wsMem[3]), ratioText(gqlMem[4], wsMem[4])]],
     ['GraphQL: one graphql-ws connection + one patientBalanceChanged subscription each; plain ws: one socket each; both servers idle when measured.'],
   );
-  return 0;
+
+  // (c) at scale: many subscriptions per connection, one write-off at a time.
+  const largeRows: string[][] = [];
+  let largeOk = true;
+  if (LARGE_SAMPLES > 0) {
+    const perConnection = Math.ceil(LARGE_SUBSCRIBERS / LARGE_CONNECTIONS);
+    const large = await startClients('graphql-clients-large', { kind: 'graphql', url: server.url, token: bearer, patientId, perConnection, batch: 25 }, LARGE_SUBSCRIBERS, 600_000);
+    const samples = [];
+    for (let i = 0; i < LARGE_SAMPLES; i++) samples.push(await graphqlSample(large.delivered));
+    const status = await large.child.call<{ errors: number; minVersion: number }>('status');
+    const final = (await api.ok<{ patient: { balance: { version: number } } }>(`query($id: ID!) { patient(id: $id) { balance { version } } }`, { id: patientId })).patient.balance.version;
+    await large.child.call('disconnect');
+    await large.child.stop();
+    const p = percentiles(samples.map((s) => s.commit));
+    largeOk = status.errors === 0 && status.minVersion === final && p.p95 < 1000;
+    largeRows.push([
+      `${LARGE_SUBSCRIBERS.toLocaleString('en-US')} / ${LARGE_CONNECTIONS}`,
+      fmt(large.connectMs / 1000, 1),
+      fmt(p.p50, 1),
+      fmt(p.p95, 1),
+      fmt(p.p99, 1),
+      `${status.minVersion} / ${final}`,
+      String(status.errors),
+      largeOk ? 'ok' : 'MISS',
+    ]);
+    printTable(
+      `(c) at scale: commit (publish) → last subscriber, ms (${LARGE_SAMPLES} write-offs, one at a time)`,
+      ['subscribers / connections', 'opened in (s)', 'p50', 'p95', 'p99', 'lowest version / final', 'errors', 'bar (all final, p95 < 1 s, 0 errors)'],
+      largeRows,
+      [`${perConnection} patientBalanceChanged subscriptions of the same document per connection, all in one client process.`],
+    );
+  }
+
+  const p5 = p5Row ? p5Row[9] : 'n/a (BENCH_LIVE_SIZES without 1000)';
+  const p6 = gqlMem ? Number(gqlMem[4].replace(/,/g, '')) : NaN;
+  console.log('\nGoals (issue 13):');
+  console.log(`  P5 commit → last of 1,000 p95 ÷ plain ws p95: ${p5} (goal ≤ ${P5_GOAL}×)${p5Row ? (Number(p5Row[9].replace('×', '')) <= P5_GOAL ? ' ok' : ' MISS') : ''}`);
+  if (largeRows.length) console.log(`  P5 at ${largeRows[0][0]}: p95 ${largeRows[0][3]} ms, ${largeRows[0][7]}`);
+  console.log(`  P6 heap per idle subscription: ${gqlMem ? `${gqlMem[4]} KiB (RSS ${gqlMem[3]} KiB; plain ws ${wsMem[4]} KiB heap)` : 'n/a'} (goal ≤ ${P6_GOAL_KIB} KiB)${Number.isFinite(p6) ? (p6 <= P6_GOAL_KIB ? ' ok' : ' MISS') : ''}`);
+  return largeOk ? 0 : 1;
 });
 
 function memoryDelta(before: NodeJS.MemoryUsage, after: NodeJS.MemoryUsage, count: number): string[] {

@@ -1,7 +1,7 @@
 /**
  * Holds N live subscribers in one process, apart from the server (forked by the live and scale benchmarks; not run
- * directly). Each subscriber is its own WebSocket connection:
- *   graphql  a graphql-ws client subscribed to patientBalanceChanged(patientId)
+ * directly). Each subscriber is its own WebSocket connection, unless `perConnection` puts several on one:
+ *   graphql  a graphql-ws client subscribed to patientBalanceChanged(patientId) (perConnection subscriptions each)
  *   ws       a plain `ws` socket that receives the baseline's broadcasts
  * Every message's balance version is noted with its receive time; once ALL subscribers have a version, the process
  * reports `delivered { version, first, last }` (times on this process's clock, which the parent calibrates).
@@ -20,6 +20,8 @@ interface ConnectArgs {
   baseVersion?: number;
   /** How many connections are opened at once. */
   batch?: number;
+  /** graphql only: subscriptions per connection (default 1: each subscriber its own connection). */
+  perConnection?: number;
 }
 
 let maxVersion = new Float64Array(0);
@@ -48,16 +50,22 @@ function received(i: number, version: number, t: number): void {
   }
 }
 
-function openGraphQL(i: number, args: ConnectArgs): Promise<void> {
+/** One graphql-ws connection holding the subscribers `first` … `first + count - 1`. */
+function openGraphQL(first: number, args: ConnectArgs, count = 1): Promise<void> {
+  const client: Client = createClient({
+    url: args.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${args.token}` },
+    retryAttempts: 0,
+    lazy: true,
+    keepAlive: 0,
+  });
+  closers.push(() => void client.dispose());
+  return Promise.all(Array.from({ length: count }, (_, k) => subscribeOn(client, first + k, args))).then(() => undefined);
+}
+
+function subscribeOn(client: Client, i: number, args: ConnectArgs): Promise<void> {
   return new Promise((resolve) => {
-    const client: Client = createClient({
-      url: args.url.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${args.token}` },
-      retryAttempts: 0,
-      lazy: true,
-      keepAlive: 0,
-    });
     let settled = false;
     const settle = () => {
       if (!settled) {
@@ -82,10 +90,7 @@ function openGraphQL(i: number, args: ConnectArgs): Promise<void> {
         complete: settle,
       },
     );
-    closers.push(() => {
-      unsubscribe();
-      void client.dispose();
-    });
+    closers.push(unsubscribe);
   });
 }
 
@@ -120,16 +125,22 @@ serveParent({
     errors = 0;
     reached.clear();
     const batch = args.batch ?? 50;
-    for (let start = 0; start < args.count; start += batch) {
+    const per = args.kind === 'graphql' ? Math.max(1, args.perConnection ?? 1) : 1;
+    const connections = Math.ceil(args.count / per);
+    for (let start = 0; start < connections; start += batch) {
       const opening: Promise<void>[] = [];
-      for (let i = start; i < Math.min(args.count, start + batch); i++) opening.push(args.kind === 'graphql' ? openGraphQL(i, args) : openWs(i, args));
+      for (let c = start; c < Math.min(connections, start + batch); c++) {
+        const first = c * per;
+        opening.push(args.kind === 'graphql' ? openGraphQL(first, args, Math.min(per, args.count - first)) : openWs(c, args));
+      }
       await Promise.all(opening);
     }
     for (let waited = 0; ready < args.count && waited < 10_000; waited += 20) await sleep(20);
     if (ready < args.count) throw new Error(`only ${ready} of ${args.count} subscribers started (${errors} errors)`);
     return { ready, errors };
   },
-  status: () => ({ subscribers, ready, errors, pendingVersions: reached.size }),
+  /** minVersion: the lowest version any subscriber has (all on the final version when it equals it). */
+  status: () => ({ subscribers, ready, errors, pendingVersions: reached.size, minVersion: subscribers ? Math.min(...maxVersion.subarray(0, subscribers)) : NaN }),
   async disconnect() {
     closers.splice(0).forEach((close) => close());
     subscribers = 0;

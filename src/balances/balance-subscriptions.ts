@@ -6,8 +6,15 @@ import { LatestWinsQueue } from './latest-wins-queue';
 import { notFoundError } from '../graphql/errors';
 
 
+/** The last event's view: every listener of one event gets the same (read-only) object instead of a copy each. */
+let lastEvent: BalanceEvent | null = null;
+let lastView: BalanceView | null = null;
+
 function viewOf(event: BalanceEvent): BalanceView {
+  if (event === lastEvent) return lastView!;
   const { practiceId: _practice, ...balance } = event;
+  lastEvent = event;
+  lastView = balance;
   return balance;
 }
 
@@ -28,40 +35,46 @@ export class BalanceSubscriptions {
    * and the error is the same NOT_FOUND whichever id is wrong and whether it is unknown or another practice's.
    */
   async patients(actor: Actor, patientIds: readonly string[]): Promise<AsyncIterableIterator<BalanceView>> {
-    const watched = new Set(patientIds);
-    const { queue, offer, stopListening } = versionedQueue();
-    const readAll = () => this.reader.balances(actor.practiceId, [...watched]);
+    const queue = new VersionedQueue();
+    const watched = patientIds.length === 1 ? patientIds[0] : new Set(patientIds);
+    const count = typeof watched === 'string' ? 1 : watched.size;
+    const ids = typeof watched === 'string' ? [watched] : [...watched];
+    const reader = this.reader;
     // Listen before reading, so a change that commits in between is not lost.
-    stopListening.push(this.bus.listen(actor.practiceId, (event) => watched.has(event.patientId) && offer(viewOf(event))));
-    stopListening.push(this.bus.onGap(() => void readAll().then((balances) => balances.forEach(offer), () => undefined)));
-    const current = await readAll().catch((error) => {
+    queue.stops.push(
+      this.bus.listen(actor.practiceId, (event) => (typeof watched === 'string' ? event.patientId === watched : watched.has(event.patientId)) && queue.offerView(viewOf(event))),
+    );
+    queue.stops.push(
+      this.bus.onGap(() => void reader.balances(actor.practiceId, ids).then((balances) => balances.forEach((balance) => queue.offerView(balance)), () => undefined)),
+    );
+    const current = await reader.balances(actor.practiceId, ids).catch((error) => {
       queue.close();
       throw error;
     });
-    if (current.length < watched.size) {
+    if (current.length < count) {
       queue.close();
-      throw notFoundError(watched.size === 1 ? 'No patient with that id was found.' : 'No patient was found for one or more of those ids.');
+      throw notFoundError(count === 1 ? 'No patient with that id was found.' : 'No patient was found for one or more of those ids.');
     }
-    current.forEach(offer);
+    current.forEach((balance) => queue.offerView(balance));
     return queue;
   }
 
   /** One message per committed change to any patient of the caller's practice. */
   practice(actor: Actor): AsyncIterableIterator<BalanceView> {
-    const { queue, offer, stopListening } = versionedQueue();
+    const queue = new VersionedQueue();
     let lastSeen = new Date().toISOString();
-    stopListening.push(
+    queue.stops.push(
       this.bus.listen(actor.practiceId, (event) => {
         if (event.updatedAt > lastSeen) lastSeen = event.updatedAt;
-        offer(viewOf(event));
+        queue.offerView(viewOf(event));
       }),
     );
-    stopListening.push(
+    queue.stops.push(
       this.bus.onGap(() => {
         // Whatever changed since the last event seen may have been missed: re-read those patients.
         void this.reader
           .balancesChangedSince(actor.practiceId, lastSeen)
-          .then((balances) => balances.forEach(offer))
+          .then((balances) => balances.forEach((balance) => queue.offerView(balance)))
           .catch(() => undefined);
       }),
     );
@@ -71,16 +84,30 @@ export class BalanceSubscriptions {
 
 /**
  * A latest-wins queue that only ever accepts a patient's version above every version it accepted before, so a
- * subscriber never receives an older balance after a newer one, whichever path (event or resync) brought it.
+ * subscriber never receives an older balance after a newer one, whichever path (event or resync) brought it. A class
+ * rather than closures, so an idle subscription holds little (issue 13: light subscriptions).
  */
-function versionedQueue() {
-  const offered = new Map<string, number>();
-  const stopListening: (() => void)[] = [];
-  const queue = new LatestWinsQueue<BalanceView>(() => stopListening.forEach((stop) => stop()));
-  const offer = (balance: BalanceView) => {
-    if (balance.version <= (offered.get(balance.patientId) ?? -1)) return;
-    offered.set(balance.patientId, balance.version);
-    queue.offer(balance.patientId, balance);
-  };
-  return { queue, offer, stopListening };
+class VersionedQueue extends LatestWinsQueue<BalanceView> {
+  /** The newest version accepted per patient. */
+  private readonly offered = new Map<string, number>();
+  /** Stop listening (bus and gaps) when the queue closes. */
+  readonly stops: (() => void)[] = [];
+
+  constructor() {
+    super(NOTHING);
+  }
+
+  offerView(balance: BalanceView): void {
+    if (balance.version <= (this.offered.get(balance.patientId) ?? -1)) return;
+    this.offered.set(balance.patientId, balance.version);
+    this.offer(balance.patientId, balance);
+  }
+
+  override close(): void {
+    const wasOpen = !this.closed;
+    super.close();
+    if (wasOpen) for (const stop of this.stops.splice(0)) stop();
+  }
 }
+
+const NOTHING = () => undefined;

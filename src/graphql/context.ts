@@ -48,6 +48,56 @@ export function createRequestContext(services: Services, actor: Actor, origin: R
   };
 }
 
+/** What a WebSocket connection's operations share: the caller, the services, the transport (made once per connection). */
+export type ConnectionContext = Pick<RequestContext, 'actor' | 'clientRequestId' | 'transport' | 'services'>;
+
+export function createConnectionContext(services: Services, actor: Actor, transport: RequestContext['transport']): ConnectionContext {
+  return { actor, clientRequestId: null, transport, services };
+}
+
+/**
+ * One operation's context on a connection (issue 13: light subscriptions): its own request id, reads and budget, the
+ * connection's caller and services by reference, and loaders made only if the operation needs them. One class, so
+ * every operation of every connection has the same small shape.
+ */
+class OperationContext implements RequestContext {
+  readonly actor: Actor;
+  readonly clientRequestId: string | null;
+  readonly transport: RequestContext['transport'];
+  readonly services: Services;
+  reads: AuditEntry[] = [];
+  private made: Loaders | null = null;
+  private spent: ExecutionBudget | null = null;
+
+  constructor(
+    connection: ConnectionContext,
+    readonly requestId: string,
+    /** The connection's signal, or how to get it: made only when an operation first needs it (few do). */
+    private readonly signal: AbortSignal | (() => AbortSignal),
+  ) {
+    this.actor = connection.actor;
+    this.clientRequestId = connection.clientRequestId;
+    this.transport = connection.transport;
+    this.services = connection.services;
+  }
+
+  get budget(): ExecutionBudget {
+    return (this.spent ??= createExecutionBudget(typeof this.signal === 'function' ? this.signal() : this.signal));
+  }
+
+  get loaders(): Loaders {
+    return (this.made ??= createLoaders(this.services.reader, this.actor.practiceId));
+  }
+
+  set loaders(fresh: Loaders) {
+    this.made = fresh;
+  }
+}
+
+export function createOperationContext(connection: ConnectionContext, requestId: string, signal: AbortSignal | (() => AbortSignal)): RequestContext {
+  return new OperationContext(connection, requestId, signal);
+}
+
 /** After a mutation commits, what this request read before is stale: start over with empty loaders. */
 export function refreshLoaders(ctx: RequestContext): Loaders {
   ctx.loaders = createLoaders(ctx.services.reader, ctx.actor.practiceId);

@@ -1,9 +1,25 @@
 import crypto from 'node:crypto';
-import { GraphQLError, GraphQLFormattedError, parse, validate, specifiedRules, ExecutionResult, DocumentNode, getOperationAST, Kind } from 'graphql';
+import {
+  GraphQLError,
+  GraphQLFormattedError,
+  parse,
+  validate,
+  specifiedRules,
+  ExecutionArgs,
+  ExecutionResult,
+  DocumentNode,
+  getOperationAST,
+  Kind,
+  subscribe as graphqlSubscribe,
+  createSourceEventStream,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import type { WebSocketServer } from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import type { Actor } from '../auth/actor';
-import { createRequestContext, RequestContext } from '../graphql/context';
+import { ConnectionContext, createConnectionContext, createOperationContext, RequestContext } from '../graphql/context';
+import { ExecutionGroup, ExecutionGroups, PreparedFrame, frameFor, groupKey, isShareableSelection } from '../balances/shared-execution';
+import type { BalanceView } from '../read-model/views';
+import { LatestWinsQueue } from '../balances/latest-wins-queue';
 import { maskError } from '../server-errors';
 import { QUERY_LIMITS, documentSizeError } from '../graphql/limits';
 import { loggableOperationName } from '../logger';
@@ -18,21 +34,162 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface ConnectionState {
   actor?: Actor;
+  /** What the connection's operations share (issue 13: no full request context per subscription). */
+  context?: ConnectionContext;
   expiry?: NodeJS.Timeout;
   /** Operations in flight, for the log line each gets when it ends. */
   operations: Map<string, OperationLog>;
-  /** Aborted when the socket closes: what its operations still compute is for no one. */
-  gone: AbortController;
+  /**
+   * Aborted when the socket closes: what its operations still compute is for no one. Made on first use (an
+   * AbortController is a good part of an idle connection's memory); one made after the close is aborted at once.
+   */
+  gone?: AbortController;
+  closed?: boolean;
+  signal: () => AbortSignal;
 }
 
 interface OperationLog {
   requestId: string;
   operationName: string | null;
   started: bigint;
-  codes: Set<string>;
+  /** The error codes its answers carried; made on the first one (most operations have none). */
+  codes?: Set<string>;
 }
 
-type Extra = { state?: ConnectionState };
+function noteCode(operation: OperationLog | undefined, code: string): void {
+  if (operation) (operation.codes ??= new Set()).add(code);
+}
+
+type Extra = { state?: ConnectionState; socket: WebSocket; request?: unknown };
+
+/** What a shared subscription needs to write its frames itself: its socket, its id and its connection's log. */
+interface Delivery {
+  socket: WebSocket;
+  id: string;
+  state: ConnectionState;
+  query: string;
+}
+
+/** A parsed and validated document, by its text: the subscribers of one dashboard share one AST. */
+interface CheckedDocument {
+  document: DocumentNode;
+  errors: readonly GraphQLError[];
+  shareable: boolean;
+}
+const DOCUMENT_CACHE_SIZE = 500;
+/** Longer documents are checked every time, so the cache stays small (at most ~4 MiB of text) whatever is sent. */
+const CACHED_DOCUMENT_MAX_LENGTH = 8 * 1024;
+
+/**
+ * One shared subscription's delivery (issue 13). Started as any other subscription (createSourceEventStream ran its
+ * `subscribe`: the authorisation, NOT_FOUND and audit are the subscriber's own), it then takes each balance its own
+ * stream yields, has its group turn it into a frame, and writes that frame to its socket — one at a time: the next
+ * balance is taken only once the socket took the frame, so a socket that cannot keep up leaves the stream's
+ * latest-wins queue holding the newest balance per patient, and versions only rise, per subscriber, as before.
+ * To graphql-ws it is the operation's iterator: it yields nothing, and ends when the stream ends (or with its error);
+ * graphql-ws's `return()` (the client's complete, the socket's close) stops it. A class, not closures: an idle
+ * subscription holds one small object.
+ */
+class SharedDelivery implements AsyncIterableIterator<ExecutionResult> {
+  private stopped = false;
+  private failure: { error: unknown } | null = null;
+  private ended: Promise<IteratorResult<ExecutionResult>> | null = null;
+  private settle: ((result: IteratorResult<ExecutionResult>) => void) | null = null;
+  private reject: ((error: unknown) => void) | null = null;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly id: string,
+    private readonly state: ConnectionState,
+    private readonly group: ExecutionGroup,
+    private readonly groups: ExecutionGroups,
+    private readonly source: AsyncIterableIterator<BalanceView>,
+  ) {
+    this.pull();
+  }
+
+  private pull(): void {
+    if (this.source instanceof LatestWinsQueue) {
+      // The balance streams' own queue: take at once what is pending, or be woken when something is.
+      const next = this.source.take();
+      if (next) return this.deliver(next);
+      this.source.waker = this;
+      return;
+    }
+    this.source.next().then(
+      (next) => this.deliver(next),
+      (error) => this.fail(error),
+    );
+  }
+
+  private deliver(next: IteratorResult<BalanceView>): void {
+    if (next.done || this.stopped) return this.finish();
+    const ready = this.group.ready(next.value);
+    if (ready) return this.send(ready);
+    this.group.prepare(next.value).then(
+      (prepared) => this.send(prepared),
+      (error) => this.fail(error),
+    );
+  }
+
+  private send(prepared: PreparedFrame): void {
+    if (this.stopped || this.socket.readyState !== WebSocket.OPEN) return this.finish();
+    if (prepared.codes.length) for (const code of prepared.codes) noteCode(this.state.operations.get(this.id), code);
+    // The callback comes once the frame was handed to the kernel; an error means the socket is going away, and its
+    // close ends the subscription.
+    this.socket.send(frameFor(prepared, this.id), (error) => (error ? this.finish() : this.pull()));
+  }
+
+  /** The queue has a value (or closed). */
+  wake(): void {
+    this.pull();
+  }
+
+  private stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.groups.leave(this.group);
+    void this.source.return?.();
+  }
+
+  private finish(): void {
+    this.stop();
+    const settle = this.settle;
+    this.settle = this.reject = null;
+    settle?.({ value: undefined, done: true });
+  }
+
+  private fail(error: unknown): void {
+    this.stop();
+    const reject = this.reject;
+    this.settle = this.reject = null;
+    if (reject) reject(error);
+    else if (!this.ended) this.failure = { error };
+  }
+
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.failure) return Promise.reject(this.failure.error);
+    if (this.stopped && !this.ended) return Promise.resolve({ value: undefined, done: true });
+    return (this.ended ??= new Promise((resolve, reject) => {
+      this.settle = resolve;
+      this.reject = reject;
+    }));
+  }
+
+  return(): Promise<IteratorResult<ExecutionResult>> {
+    this.finish();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.finish();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ExecutionResult> {
+    return this;
+  }
+}
 
 /** A variable that does not fit its definition is the caller's mistake (BAD_USER_INPUT, as over HTTP). */
 function isBadVariable(error: GraphQLError): boolean {
@@ -81,16 +238,75 @@ export function attachWebSocket(wsServer: WebSocketServer, options: TransportOpt
       role: state.actor?.role ?? null,
       practiceId: state.actor?.practiceId ?? null,
       durationMs: Number(process.hrtime.bigint() - operation.started) / 1e6,
-      outcome: operation.codes.size ? 'error' : 'ok',
-      errorCodes: operation.codes.size ? [...operation.codes] : undefined,
+      outcome: operation.codes?.size ? 'error' : 'ok',
+      errorCodes: operation.codes?.size ? [...operation.codes] : undefined,
     });
   };
   const noteCodes = (state: ConnectionState | undefined, id: string, errors: readonly GraphQLFormattedError[]) => {
-    for (const error of errors) state?.operations.get(id)?.codes.add(String(error.extensions?.code ?? 'ERROR'));
+    for (const error of errors) noteCode(state?.operations.get(id), String(error.extensions?.code ?? 'ERROR'));
   };
+  /** Parse, size check and validation by document text: the same for every caller, so done once per document. */
+  const checkedDocuments = new Map<string, CheckedDocument>();
+  const cachedDocument = (query: string): CheckedDocument | undefined => {
+    const known = checkedDocuments.get(query);
+    if (known) {
+      // Most recently used last, so the oldest goes first when the cache is full.
+      checkedDocuments.delete(query);
+      checkedDocuments.set(query, known);
+    }
+    return known;
+  };
+  const checkDocument = (query: string, document: DocumentNode): CheckedDocument => {
+    const tooCostly = documentSizeError(document);
+    const errors = tooCostly
+      ? [withCode(tooCostly, 'GRAPHQL_VALIDATION_FAILED')]
+      : validate(schema, document, [...specifiedRules, ...options.validationRules]).map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+    const checked = { document, errors, shareable: errors.length === 0 && isShareableSelection(schema, document) };
+    if (query.length > CACHED_DOCUMENT_MAX_LENGTH) return checked;
+    checkedDocuments.set(query, checked);
+    if (checkedDocuments.size > DOCUMENT_CACHE_SIZE) checkedDocuments.delete(checkedDocuments.keys().next().value!);
+    return checked;
+  };
+
+  // Shared execution (issue 13): subscribers with the same document, variables, practice and role share one
+  // execution and one serialisation per balance; each socket gets the prepared frame with its own id.
+  const groups = new ExecutionGroups();
+  const deliveries = new WeakMap<object, Delivery>();
+  const neverAborted = new AbortController().signal;
+  const groupContext = (actor: Actor) =>
+    createOperationContext(
+      createConnectionContext(services, { userId: 'shared-subscription-group', practiceId: actor.practiceId, role: actor.role, expiresAt: actor.expiresAt }, 'ws'),
+      `shared-${crypto.randomUUID()}`,
+      neverAborted,
+    );
+
+  /** A shareable subscription joins its group and is delivered by a SharedDelivery of its own. */
+  const deliverShared = (args: ExecutionArgs, delivery: Delivery, source: AsyncIterableIterator<BalanceView>): AsyncIterableIterator<ExecutionResult> => {
+    const actor = delivery.state.actor!;
+    const key = groupKey({ query: delivery.query, operationName: args.operationName, variables: args.variableValues, practiceId: actor.practiceId, role: actor.role });
+    const group = groups.join(key, () => ({
+      schema,
+      document: args.document,
+      operationName: args.operationName,
+      variableValues: args.variableValues,
+      contextValue: groupContext(actor),
+      formatErrors: (result) => format(result.errors ?? []),
+    }));
+    return new SharedDelivery(delivery.socket, delivery.id, delivery.state, group, groups, source);
+  };
+
+  const subscribe = async (args: ExecutionArgs) => {
+    const delivery = args.contextValue ? deliveries.get(args.contextValue as object) : undefined;
+    if (!delivery) return graphqlSubscribe(args);
+    const source = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in Object(source))) return source as ExecutionResult;
+    return deliverShared(args, delivery, source as AsyncIterableIterator<BalanceView>);
+  };
+
   const server = useServer<Record<string, unknown> | undefined, Extra>(
     {
       connectionInitWaitTimeout: 3000,
+      subscribe,
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         try {
@@ -100,7 +316,24 @@ export function attachWebSocket(wsServer: WebSocketServer, options: TransportOpt
             ctx.extra.socket.close(CLOSE_TOO_MANY_CONNECTIONS, `Too many connections: at most ${limits.connections.max} per user`);
             return false;
           }
-          const state: ConnectionState = { actor, operations: new Map(), gone: new AbortController() };
+          const state: ConnectionState = {
+            actor,
+            context: createConnectionContext(services, actor, 'ws'),
+            operations: new Map(),
+            signal: () => {
+              if (!state.gone) {
+                state.gone = new AbortController();
+                if (state.closed) state.gone.abort();
+              }
+              return state.gone.signal;
+            },
+          };
+          // The upgrade request is not needed once the caller is known: not holding it is a good part of an idle
+          // connection's memory.
+          // (Set to undefined rather than deleted, which would turn the object into a slower, larger dictionary.) The
+          // token in connectionParams has done its work too.
+          (ctx.extra as { request?: unknown }).request = undefined;
+          (ctx as { connectionParams?: unknown }).connectionParams = undefined;
           // An expiring token ends its subscriptions: the client must reconnect with a fresh one. A timer waits at
           // most ~24.8 days, so a longer-lived token re-arms it until the expiry is reached.
           const closeAtExpiry = () => {
@@ -120,23 +353,25 @@ export function attachWebSocket(wsServer: WebSocketServer, options: TransportOpt
         const state = ctx.extra.state!;
         const requestId = crypto.randomUUID();
         const operationName = loggableOperationName(payload.operationName);
-        state.operations.set(id, { requestId, operationName, started: process.hrtime.bigint(), codes: new Set() });
+        state.operations.set(id, { requestId, operationName, started: process.hrtime.bigint() });
         // Counted from graphql-ws's own table of the connection's operations (this one included): an id leaves it the
         // moment the client completes it or it ends, so a slot is free again before the client's next message.
         const cap = limits.subscriptionsPerConnection;
         if (cap > 0 && Object.keys(ctx.subscriptions).length > cap) {
           return [new GraphQLError(`At most ${cap} subscriptions per connection.`, { extensions: { code: 'BAD_REQUEST' } })];
         }
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query, { maxTokens: QUERY_LIMITS.maxTokens });
-        } catch (error) {
-          return [withCode(error instanceof GraphQLError ? error : new GraphQLError('Syntax error'), 'GRAPHQL_PARSE_FAILED')];
+        let checked = cachedDocument(payload.query);
+        if (!checked) {
+          let parsed: DocumentNode;
+          try {
+            parsed = parse(payload.query, { maxTokens: QUERY_LIMITS.maxTokens });
+          } catch (error) {
+            return [withCode(error instanceof GraphQLError ? error : new GraphQLError('Syntax error'), 'GRAPHQL_PARSE_FAILED')];
+          }
+          checked = checkDocument(payload.query, parsed);
         }
-        const tooCostly = documentSizeError(document);
-        if (tooCostly) return [withCode(tooCostly, 'GRAPHQL_VALIDATION_FAILED')];
-        const errors = validate(schema, document, [...specifiedRules, ...options.validationRules]);
-        if (errors.length > 0) return errors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+        if (checked.errors.length > 0) return [...checked.errors];
+        const document = checked.document;
         // Resolved here, as over HTTP (OPERATION_RESOLUTION_FAILURE): graphql-ws would fail it later without a code.
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) {
@@ -148,12 +383,13 @@ export function attachWebSocket(wsServer: WebSocketServer, options: TransportOpt
         // The log line names the operation even when the client did not send its name (as Apollo does over HTTP).
         const logged = state.operations.get(id);
         if (logged) logged.operationName = loggableOperationName(operation.name?.value);
-        const contextValue = createRequestContext(services, state.actor!, { requestId, transport: 'ws', signal: state.gone.signal });
+        const contextValue = createOperationContext(state.context!, requestId, state.signal);
         try {
           await admitOperation(contextValue, schema, document, operation, payload.variables, limits);
         } catch (error) {
           return [error instanceof GraphQLError ? error : withCode(new GraphQLError('Something went wrong on our side.', { originalError: error as Error }), 'INTERNAL_SERVER_ERROR')];
         }
+        if (operation.operation === 'subscription' && checked.shareable) deliveries.set(contextValue, { socket: ctx.extra.socket, id, state, query: payload.query });
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
       },
       onOperation: (_ctx, _id, _payload, args, result) => {
@@ -191,7 +427,8 @@ export function attachWebSocket(wsServer: WebSocketServer, options: TransportOpt
       onClose: (ctx) => {
         const state = ctx.extra.state;
         if (state?.actor) limits.connections.release(callerKey(state.actor));
-        state?.gone.abort();
+        if (state) state.closed = true;
+        state?.gone?.abort();
         clearTimeout(state?.expiry);
         for (const id of [...(ctx.extra.state?.operations.keys() ?? [])]) finish(ctx.extra.state, id);
       },
