@@ -26,6 +26,7 @@ import { MAX_WATCHED_PATIENTS } from '../../src/ledger';
 import { MAX_AUDIT_ENTITY_IDS } from '../../src/ledger';
 import { buildAppSchema } from '../../src/schema';
 import type { BalanceView } from '../../src/read-model/views';
+import { waitFor } from '../support/wait';
 
 const MUT = 0;
 const SUB = 1;
@@ -50,13 +51,6 @@ afterAll(() => server.stop());
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
 
-async function waitFor(condition: () => boolean, what: () => string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** A practice of the test's own, and a caller in it (a dashboard reads: VIEWER would do; mutations need more). */
 function practice(): Promise<Caller> {

@@ -28,6 +28,7 @@ import {
 } from '../__generated__/graphql';
 import { startTestServer, TestServer, Caller, collect, NO_CALLER_LIMITS } from '../harness';
 import { newCharge, newPatient, remittanceLine } from '../fixtures';
+import { waitFor } from '../support/wait';
 
 let server: TestServer;
 let manager: Caller;
@@ -106,14 +107,6 @@ const payment = (patientId: string, amountCents: number, allocations: { responsi
 });
 const writeOff = (responsibilityId: string, amountCents: number): PostingEntryInput => ({ writeOff: { responsibilityId, amountCents, reason: 'SMALL_BALANCE' } });
 
-/** Waits until `condition` holds, polling, or fails with `what` after `timeoutMs`. */
-async function waitFor(condition: () => boolean, what: () => string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /**
  * Watches one patient's balance over graphql-ws on the instance mutations go to, and waits for the current balance

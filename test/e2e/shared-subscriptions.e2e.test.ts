@@ -13,6 +13,7 @@ import { startTestServer, TestServer, Caller, NO_CALLER_LIMITS } from '../harnes
 import { newCharge, newPatient } from '../fixtures';
 import { executions } from '../../src/balances/shared-execution';
 import type { Role } from '../../src/auth/roles';
+import { waitFor } from '../support/wait';
 
 const MUT = 0;
 const SUB = 1;
@@ -39,13 +40,6 @@ afterEach(async () => {
 });
 afterAll(() => server.stop());
 
-async function waitFor(condition: () => boolean, what: () => string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 function subscribe(caller: Caller, query: string, variables: Record<string, unknown>): Stream {
   const on = server.ws(caller, SUB);

@@ -33,6 +33,7 @@ import { signToken } from '../../src/auth/tokens';
 import { DEFAULT_SUBSCRIPTIONS_PER_CONNECTION } from '../../src/config';
 import type { Role } from '../../src/auth/roles';
 import type { BalanceView } from '../../src/read-model/views';
+import { waitFor } from '../support/wait';
 
 const MUT = 0;
 const SUB = 1;
@@ -57,14 +58,6 @@ afterAll(() => server.stop());
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
 
-/** Waits until `condition` holds, polling; fails with `what` and the current state after `timeoutMs`. */
-async function waitFor(condition: () => boolean, what: () => string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** A practice of the test's own, and a caller in it. */
 async function practice(role: Role = 'BILLING_MANAGER'): Promise<Caller> {
