@@ -14,7 +14,7 @@ import {
   MAX_ENTRIES_PER_ADD,
   MAX_ENTRIES_PER_BATCH,
   MAX_ISSUES_PER_BATCH,
-  MAX_LINES_PER_CHARGE,
+  MAX_LINES_PER_REMITTANCE_ENTRY,
   MAX_PREVIEW_LINES,
   formatCents,
   sumCents,
@@ -99,9 +99,9 @@ export interface ProposedBatch {
 
 /**
  * The most entries one imported batch holds: a batch's preview lists every line it can touch, and posting counts
- * 2 × MAX_LINES_PER_CHARGE lines for each remittance entry (src/posting/posting.service.ts, lineBudget).
+ * MAX_LINES_PER_REMITTANCE_ENTRY lines for each remittance entry (src/posting/posting.service.ts, lineBudget).
  */
-export const ENTRIES_PER_IMPORTED_BATCH = Math.min(MAX_ENTRIES_PER_ADD, MAX_ENTRIES_PER_BATCH, Math.floor(MAX_PREVIEW_LINES / (2 * MAX_LINES_PER_CHARGE)));
+export const ENTRIES_PER_IMPORTED_BATCH = Math.min(MAX_ENTRIES_PER_ADD, MAX_ENTRIES_PER_BATCH, Math.floor(MAX_PREVIEW_LINES / MAX_LINES_PER_REMITTANCE_ENTRY));
 
 /** CLP02 values that mean "processed" (as primary, secondary, tertiary; and forwarded to another payer). */
 const PROCESSED = new Set(['1', '2', '3', '19', '20', '21']);

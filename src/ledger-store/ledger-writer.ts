@@ -64,7 +64,7 @@ export class LedgerWriter {
   private readonly inserted = new Map<LedgerTable, Row[]>();
   /** Rows whose stored derived amounts change, by table: refreshed from the state at flush. */
   private readonly changed = { lines: new Set<string>(), payments: new Set<string>(), allocations: new Set<string>(), writeOffs: new Set<string>() };
-  /** Each touched line as it was before this mutation touched it (null for a line it created): what a preview shows. */
+  /** For a preview: each touched line as it was before this mutation touched it (null for a line it created). */
   readonly linesBefore = new Map<string, LineState | null>();
   /** What the touched lines and payments added to the patient's totals before this mutation touched them. */
   private readonly totalsBefore = computeBalance([], []);
@@ -311,8 +311,11 @@ export class LedgerWriter {
   private touchLine(id: string): void {
     if (this.changed.lines.has(id)) return;
     this.changed.lines.add(id);
-    const line = this.ledger.lines.get(id);
-    this.linesBefore.set(id, line ? { ...line } : null);
+    // Only a preview shows lines before and after; a mutation that writes has no use for the copy.
+    if (!this.tx) {
+      const line = this.ledger.lines.get(id);
+      this.linesBefore.set(id, line ? { ...line } : null);
+    }
     this.addTo(this.totalsBefore, totalsOf(this.ledger, { lines: [id], payments: [] }));
   }
 

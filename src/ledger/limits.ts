@@ -80,6 +80,8 @@ export const MAX_PREVIEW_USER_ERRORS = MAX_ENTRIES_PER_BATCH + 1;
  * most it can touch when it is added (`entryLineBudget`), and a batch over the budget refuses more entries.
  */
 export const MAX_PREVIEW_LINES = 10_000;
+/** The most lines one remittance or reversal entry can touch: the lines it adds and those of its charge it empties. */
+export const MAX_LINES_PER_REMITTANCE_ENTRY = 2 * MAX_LINES_PER_CHARGE;
 /** Applying credit draws on at most this many of the patient's payments at once (oldest first); the rest stays credit. */
 export const MAX_PAYMENTS_PER_CREDIT = 50;
 /** Applying credit without allocations pays at most this many lines at once (oldest first); the rest stays credit. */

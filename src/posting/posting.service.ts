@@ -24,7 +24,7 @@ import {
   Adjustment,
   MAX_ENTRIES_PER_ADD,
   MAX_ENTRIES_PER_BATCH,
-  MAX_LINES_PER_CHARGE,
+  MAX_LINES_PER_REMITTANCE_ENTRY,
   MAX_LINES_PER_CREDIT,
   MAX_NOTE_LENGTH,
   MAX_PREVIEW_LINES,
@@ -499,7 +499,7 @@ function lineBudget(entries: readonly { kind: string; input: Record<string, unkn
   for (const { kind, input } of entries) {
     if (kind === 'PAYMENT') lines += Math.max(1, listed(input.allocations));
     else if (kind === 'APPLY_CREDIT') lines += listed(input.allocations) || MAX_LINES_PER_CREDIT;
-    else if (kind === 'REMITTANCE' || kind === 'REVERSE_REMITTANCE') lines += 2 * MAX_LINES_PER_CHARGE;
+    else if (kind === 'REMITTANCE' || kind === 'REVERSE_REMITTANCE') lines += MAX_LINES_PER_REMITTANCE_ENTRY;
     else lines += 1;
   }
   return lines;
