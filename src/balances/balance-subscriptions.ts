@@ -88,8 +88,11 @@ export class BalanceSubscriptions {
  * rather than closures, so an idle subscription holds little (issue 13: light subscriptions).
  */
 class VersionedQueue extends LatestWinsQueue<BalanceView> {
-  /** The newest version accepted per patient. */
-  private readonly offered = new Map<string, number>();
+  /** The newest version accepted of the first patient seen (for most streams, the only one), in fields. */
+  private firstPatient: string | null = null;
+  private firstVersion = -1;
+  /** The newest version accepted of every other patient. */
+  private versions: Map<string, number> | null = null;
   /** Stop listening (bus and gaps) when the queue closes. */
   readonly stops: (() => void)[] = [];
 
@@ -98,9 +101,17 @@ class VersionedQueue extends LatestWinsQueue<BalanceView> {
   }
 
   offerView(balance: BalanceView): void {
-    if (balance.version <= (this.offered.get(balance.patientId) ?? -1)) return;
-    this.offered.set(balance.patientId, balance.version);
-    this.offer(balance.patientId, balance);
+    const { patientId, version } = balance;
+    if (this.firstPatient === null) this.firstPatient = patientId;
+    if (patientId === this.firstPatient) {
+      if (version <= this.firstVersion) return;
+      this.firstVersion = version;
+    } else {
+      const versions = (this.versions ??= new Map());
+      if (version <= (versions.get(patientId) ?? -1)) return;
+      versions.set(patientId, version);
+    }
+    this.offer(patientId, balance);
   }
 
   override close(): void {

@@ -4,9 +4,16 @@
  * bounded by the number of keys with news. Keys come out in the order they first had news.
  */
 export class LatestWinsQueue<T> implements AsyncIterableIterator<T> {
-  private readonly pending = new Map<string, T>();
+  /**
+   * The oldest key with news, and its newest value, in fields: a queue of one patient (most of them) never needs the
+   * map below, so taking and offering allocate nothing, and an idle queue holds no table.
+   */
+  private firstKey: string | null = null;
+  private firstValue: T | undefined = undefined;
+  /** The other keys with news, in the order they first had it; made when a second key has news at once. */
+  private rest: Map<string, T> | null = null;
   /** Readers waiting for a value, first come first served (the iterator protocol allows several `next()` at once). */
-  private readonly waiting: ((result: IteratorResult<T>) => void)[] = [];
+  private waiting: ((result: IteratorResult<T>) => void)[] | null = null;
   private done = false;
   /**
    * A reader that takes values synchronously (`take`) instead of awaiting `next()`: woken once when a value arrives or
@@ -25,24 +32,36 @@ export class LatestWinsQueue<T> implements AsyncIterableIterator<T> {
   /** Offers a value; ignored once closed. */
   offer(key: string, value: T): void {
     if (this.done) return;
-    const reader = this.waiting.shift();
+    const reader = this.waiting?.shift();
     if (reader) {
       reader({ value, done: false });
       return;
     }
     // A key with news already pending keeps its place and takes the newer value: moving it to the back would let
     // keys that change often starve the others.
-    this.pending.set(key, value);
+    if (this.firstKey === null) {
+      this.firstKey = key;
+      this.firstValue = value;
+    } else if (this.firstKey === key) this.firstValue = value;
+    else (this.rest ??= new Map()).set(key, value);
     this.wakeReader();
   }
 
-  /** The next value if one is pending, `done` once closed, else undefined (then set `waker` to hear of the next). */
-  take(): IteratorResult<T> | undefined {
-    if (this.done) return { value: undefined, done: true };
-    const first = this.pending.entries().next();
-    if (first.done) return undefined;
-    this.pending.delete(first.value[0]);
-    return { value: first.value[1], done: false };
+  /** The next value if one is pending, else undefined (then see `closed`, or set `waker` to hear of the next). */
+  take(): T | undefined {
+    if (this.done || this.firstKey === null) return undefined;
+    const value = this.firstValue;
+    this.firstKey = null;
+    this.firstValue = undefined;
+    if (this.rest?.size) {
+      for (const [key, next] of this.rest) {
+        this.rest.delete(key);
+        this.firstKey = key;
+        this.firstValue = next;
+        break;
+      }
+    }
+    return value;
   }
 
   private wakeReader(): void {
@@ -54,12 +73,8 @@ export class LatestWinsQueue<T> implements AsyncIterableIterator<T> {
 
   next(): Promise<IteratorResult<T>> {
     if (this.done) return Promise.resolve({ value: undefined, done: true });
-    const first = this.pending.entries().next();
-    if (!first.done) {
-      this.pending.delete(first.value[0]);
-      return Promise.resolve({ value: first.value[1], done: false });
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
+    if (this.firstKey !== null) return Promise.resolve({ value: this.take()!, done: false });
+    return new Promise((resolve) => (this.waiting ??= []).push(resolve));
   }
 
   return(): Promise<IteratorResult<T>> {
@@ -75,8 +90,10 @@ export class LatestWinsQueue<T> implements AsyncIterableIterator<T> {
   close(): void {
     if (this.done) return;
     this.done = true;
-    this.pending.clear();
-    for (const reader of this.waiting.splice(0)) reader({ value: undefined, done: true });
+    this.firstKey = null;
+    this.firstValue = undefined;
+    this.rest = null;
+    for (const reader of this.waiting?.splice(0) ?? []) reader({ value: undefined, done: true });
     this.onClose();
     this.wakeReader();
   }

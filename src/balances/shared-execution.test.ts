@@ -14,8 +14,8 @@ describe('shared execution (issue 13)', () => {
 
   test('a prepared frame is graphql-ws next message text, with each id spliced in (and reused when the id repeats)', () => {
     const payload = { data: { practiceBalanceChanged: { version: 3 } } };
-    const prepared = { codes: [], tail: `,"type":"next","payload":${JSON.stringify(payload)}}`, lastId: null, lastFrame: '' };
-    for (const id of ['1', 'a"b', '1']) expect(JSON.parse(frameFor(prepared, id))).toEqual({ id, type: 'next', payload });
+    const prepared = { codes: [], tail: Buffer.from(`,"type":"next","payload":${JSON.stringify(payload)}}`), lastId: null, lastFrame: null };
+    for (const id of ['1', 'a"b', 'é\u2028', '1']) expect(JSON.parse(String(frameFor(prepared, id)))).toEqual({ id, type: 'next', payload });
     const again = frameFor(prepared, '1');
     expect(frameFor(prepared, '1')).toBe(again);
   });

@@ -70,23 +70,34 @@ export function groupKey(parts: GroupKeyParts): string {
   return [parts.practiceId, parts.role, parts.operationName ?? '', canonicalJson(parts.variables ?? {}), parts.query].join('\n');
 }
 
-/** One balance made ready for every socket of a group: `head + JSON id + tail` is graphql-ws's `next` message. */
+/** One balance made ready for every socket of a group: `{"id":` + JSON id + `tail` is graphql-ws's `next` message. */
 export interface PreparedFrame {
   /** The error codes the answer carries (masked), for each subscriber's log line. */
   codes: readonly string[];
-  /** `,"type":"next","payload":{...}}`: everything after the id. */
-  tail: string;
+  /** `,"type":"next","payload":{...}}` as UTF-8: everything after the id, encoded once for the whole group. */
+  tail: Buffer;
   /** The last whole frame built, and the id it was built for: reused as is when the next socket's id is the same. */
   lastId: string | null;
-  lastFrame: string;
+  lastFrame: Buffer | null;
 }
 
-/** The frame of a prepared balance for one subscription id (graphql-ws: `{"id":…,"type":"next","payload":…}`). */
-export function frameFor(prepared: PreparedFrame, id: string): string {
-  if (prepared.lastId === id) return prepared.lastFrame;
+const FRAME_HEAD = Buffer.from('{"id":');
+
+/**
+ * The frame of a prepared balance for one subscription id (graphql-ws: `{"id":…,"type":"next","payload":…}`), as
+ * bytes: copying the encoded tail costs a socket less than encoding the whole text again (send it as a text frame).
+ */
+export function frameFor(prepared: PreparedFrame, id: string): Buffer {
+  if (prepared.lastId === id && prepared.lastFrame) return prepared.lastFrame;
+  const idJson = JSON.stringify(id);
+  const idBytes = Buffer.byteLength(idJson);
+  const frame = Buffer.allocUnsafe(FRAME_HEAD.length + idBytes + prepared.tail.length);
+  FRAME_HEAD.copy(frame, 0);
+  frame.write(idJson, FRAME_HEAD.length);
+  prepared.tail.copy(frame, FRAME_HEAD.length + idBytes);
   prepared.lastId = id;
-  prepared.lastFrame = `{"id":${JSON.stringify(id)}${prepared.tail}`;
-  return prepared.lastFrame;
+  prepared.lastFrame = frame;
+  return frame;
 }
 
 export interface GroupExecution {
@@ -100,11 +111,18 @@ export interface GroupExecution {
   formatErrors(result: ExecutionResult): GraphQLFormattedError[];
 }
 
+/** A member waiting for the frame of a balance that is being executed. */
+export interface FrameWaiter {
+  framed(frame: PreparedFrame): void;
+  failed(error: unknown): void;
+}
+
 interface Entry {
   version: number;
-  frame: Promise<PreparedFrame>;
-  /** The frame once built: later members take it without waiting a turn. */
+  /** The frame once built: later members take it at once. */
   ready?: PreparedFrame;
+  /** The members waiting while it is built (told together, in one turn, when it is). */
+  waiting?: FrameWaiter[];
 }
 
 export class ExecutionGroup {
@@ -116,41 +134,49 @@ export class ExecutionGroup {
     private readonly execution: GroupExecution,
   ) {}
 
-  /** The frame of this balance if it is already built (most members of a group find it so). */
-  ready(balance: BalanceView): PreparedFrame | undefined {
+  /**
+   * The frame of this balance if it is built; otherwise undefined, and `waiter` is told when it is. Only the first
+   * member to ask for a version executes it; the rest wait with it, or find it built.
+   */
+  prepare(balance: BalanceView, waiter: FrameWaiter): PreparedFrame | undefined {
     const known = this.newest.get(balance.patientId);
-    return known && known.version === balance.version ? known.ready : undefined;
-  }
-
-  /** The prepared frame of this balance, executing it only if no member asked for this version before. */
-  prepare(balance: BalanceView): Promise<PreparedFrame> {
-    const known = this.newest.get(balance.patientId);
-    if (known && known.version === balance.version) return known.frame;
-    const frame = this.run(balance);
+    if (known && known.version === balance.version) {
+      if (known.ready) return known.ready;
+      known.waiting!.push(waiter);
+      return undefined;
+    }
+    const entry: Entry = { version: balance.version };
     // Older versions are never asked for again by a subscriber that has a newer one; one that is behind may still ask
     // (it then pays one execution of its own, still shared with the rest of the group that is behind with it).
-    if (!known || known.version < balance.version) {
-      const entry: Entry = { version: balance.version, frame };
-      this.newest.set(balance.patientId, entry);
-      frame.then(
-        (built) => void (entry.ready = built),
-        () => undefined,
-      );
-    }
-    return frame;
-  }
-
-  private async run(balance: BalanceView): Promise<PreparedFrame> {
+    if (!known || known.version < balance.version) this.newest.set(balance.patientId, entry);
     const { schema, document, operationName, variableValues, contextValue } = this.execution;
     executions.count++;
-    const result = await execute({ schema, document, operationName, variableValues, contextValue, rootValue: balance });
+    const result = execute({ schema, document, operationName, variableValues, contextValue, rootValue: balance });
+    if (!(result instanceof Promise)) return (entry.ready = this.frameOf(result));
+    const waiting = (entry.waiting = [waiter]);
+    result.then(
+      (settled) => {
+        const frame = (entry.ready = this.frameOf(settled));
+        entry.waiting = undefined;
+        for (const member of waiting) member.framed(frame);
+      },
+      (error) => {
+        // Not kept: the next member to ask tries again.
+        if (this.newest.get(balance.patientId) === entry) this.newest.delete(balance.patientId);
+        for (const member of waiting) member.failed(error);
+      },
+    );
+    return undefined;
+  }
+
+  private frameOf(result: ExecutionResult): PreparedFrame {
     const errors = result.errors ? this.execution.formatErrors(result) : undefined;
     const payload = JSON.stringify(errors ? { ...result, errors } : result);
     return {
       codes: errors ? errors.map((error) => String(error.extensions?.code ?? 'ERROR')) : [],
-      tail: `,"type":"next","payload":${payload}}`,
+      tail: Buffer.from(`,"type":"next","payload":${payload}}`),
       lastId: null,
-      lastFrame: '',
+      lastFrame: null,
     };
   }
 }

@@ -72,8 +72,8 @@ class OperationContext implements RequestContext {
   constructor(
     connection: ConnectionContext,
     readonly requestId: string,
-    /** The connection's signal, or how to get it: made only when an operation first needs it (few do). */
-    private readonly signal: AbortSignal | (() => AbortSignal),
+    /** The connection's signal, or what makes it: made only when an operation first needs it (few do). */
+    private readonly signal: AbortSignal | SignalSource,
   ) {
     this.actor = connection.actor;
     this.clientRequestId = connection.clientRequestId;
@@ -82,7 +82,7 @@ class OperationContext implements RequestContext {
   }
 
   get budget(): ExecutionBudget {
-    return (this.spent ??= createExecutionBudget(typeof this.signal === 'function' ? this.signal() : this.signal));
+    return (this.spent ??= createExecutionBudget(this.signal instanceof AbortSignal ? this.signal : this.signal.signal()));
   }
 
   get loaders(): Loaders {
@@ -94,7 +94,12 @@ class OperationContext implements RequestContext {
   }
 }
 
-export function createOperationContext(connection: ConnectionContext, requestId: string, signal: AbortSignal | (() => AbortSignal)): RequestContext {
+/** What gives an operation the signal that is aborted when its client goes away. */
+export interface SignalSource {
+  signal(): AbortSignal;
+}
+
+export function createOperationContext(connection: ConnectionContext, requestId: string, signal: AbortSignal | SignalSource): RequestContext {
   return new OperationContext(connection, requestId, signal);
 }
 
