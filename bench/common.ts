@@ -320,6 +320,8 @@ interface RpcMessage {
 }
 
 /** A forked bench process that answers `call(cmd, args)` and may push events. */
+let profiled = 0;
+
 export class Child {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
@@ -351,9 +353,11 @@ export class Child {
 
   /** Forks `dist/bench/<script>.js`, pinned to `cpu`. */
   static start(name: string, script: string, options: { cpu: number; env?: Record<string, string>; execArgv?: string[] }): Child {
+    // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of every child process (servers and clients) there when it exits.
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}-${++profiled}.cpuprofile`] : [];
     const child = fork(path.join(__dirname, `${script}.js`), [], {
       env: { ...process.env, ...options.env },
-      execArgv: options.execArgv ?? [],
+      execArgv: [...(options.execArgv ?? []), ...profile],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     if (child.pid) pin(child.pid, options.cpu);
@@ -490,9 +494,7 @@ export function serverEnv(dir: string, database: string, extra: Record<string, s
 
 /** A server (GraphQL, or a baseline) in its own process pinned to CPU 0; `start` returns its URL. */
 export async function startServerProcess(name: string, mode: string, args: Record<string, unknown>, env: Record<string, string> = {}): Promise<{ child: Child; url: string }> {
-  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of every server process there when it exits (for finding hot spots).
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
-  const child = Child.start(name, 'server-process', { cpu: 0, env, execArgv: ['--expose-gc', ...profile] });
+  const child = Child.start(name, 'server-process', { cpu: 0, env, execArgv: ['--expose-gc'] });
   const { url } = await child.call<{ url: string }>('start', { mode, ...args });
   await child.calibrate();
   return { child, url };
