@@ -146,8 +146,8 @@ export class ExecutionGroup {
       return undefined;
     }
     const entry: Entry = { version: balance.version };
-    // Older versions are never asked for again by a subscriber that has a newer one; one that is behind may still ask
-    // (it then pays one execution of its own, still shared with the rest of the group that is behind with it).
+    // Only the newest version is remembered: a subscriber that has it never asks for an older one, and one that is
+    // still behind (its socket was slow) pays an execution of its own for the older version it asks for.
     if (!known || known.version < balance.version) this.newest.set(balance.patientId, entry);
     const { schema, document, operationName, variableValues, contextValue } = this.execution;
     executions.count++;

@@ -70,8 +70,8 @@ export class WsConnection<State, Entry extends OperationEntry> {
   /** Whether the last keep-alive ping is still unanswered. */
   awaitingPong = false;
   initTimer: NodeJS.Timeout | null = null;
-  /** Set while `connect` runs, so `closed` waits for it (a slot it takes must be given back). */
-  connecting: Promise<unknown> | null = null;
+  /** While `connect` runs, `closed` waits for it (a slot it takes must be given back). */
+  authenticating = false;
 
   constructor(
     readonly socket: WebSocket,
@@ -90,22 +90,15 @@ export class WsConnection<State, Entry extends OperationEntry> {
   }
 }
 
-/** Every connection of a server, for the listeners and the keep-alive that all of them share. */
-const connections = new WeakMap<WebSocket, WsConnection<unknown, OperationEntry>>();
-
 function closeUninitialised(connection: WsConnection<unknown, OperationEntry>): void {
   connection.initTimer = null;
   if (!connection.initReceived) connection.socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
 }
 
-function onPong(this: WebSocket): void {
-  const connection = connections.get(this);
-  if (connection) connection.awaitingPong = false;
-}
-
 export class GraphQLTransportWsServer<State, Entry extends OperationEntry> {
   private readonly keepAlive: NodeJS.Timeout | null;
-  private readonly live = new Set<WsConnection<State, Entry>>();
+  /** Each socket's connection, for the listeners and the keep-alive that all of them share. */
+  private readonly connections = new WeakMap<WebSocket, WsConnection<State, Entry>>();
 
   constructor(
     private readonly wsServer: WebSocketServer,
@@ -114,22 +107,26 @@ export class GraphQLTransportWsServer<State, Entry extends OperationEntry> {
   ) {
     wsServer.options.handleProtocols = handleProtocols;
     const server = this;
+    const connections = this.connections;
     // Shared by every socket (`this` is the socket): no listener closures per connection.
     const onMessage = function (this: WebSocket, data: WebSocket.RawData) {
-      const connection = connections.get(this) as WsConnection<State, Entry> | undefined;
+      const connection = connections.get(this);
       if (connection) server.receive(connection, String(data)).catch((error) => server.fail(connection, error));
     };
     const onClose = function (this: WebSocket) {
-      const connection = connections.get(this) as WsConnection<State, Entry> | undefined;
+      const connection = connections.get(this);
       if (connection) server.close(connection);
+    };
+    const onPong = function (this: WebSocket) {
+      const connection = connections.get(this);
+      if (connection) connection.awaitingPong = false;
     };
     // The HTTP server's own errors (a port in use) reach the WebSocket server too; they are the HTTP server's to report.
     wsServer.on('error', () => undefined);
     wsServer.on('connection', (socket) => {
       if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) return socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
       const connection = new WsConnection<State, Entry>(socket, this);
-      connections.set(socket, connection as unknown as WsConnection<unknown, OperationEntry>);
-      this.live.add(connection);
+      connections.set(socket, connection);
       socket.on('message', onMessage);
       socket.on('close', onClose);
       socket.on('pong', onPong);
@@ -140,8 +137,9 @@ export class GraphQLTransportWsServer<State, Entry extends OperationEntry> {
 
   /** One keep-alive round: a socket that did not answer the last ping is cut, the others are pinged. */
   private ping(): void {
-    for (const connection of this.live) {
-      if (connection.socket.readyState !== WebSocket.OPEN) continue;
+    for (const socket of this.wsServer.clients) {
+      const connection = this.connections.get(socket);
+      if (!connection || socket.readyState !== WebSocket.OPEN) continue;
       if (connection.awaitingPong) {
         connection.socket.terminate();
         continue;
@@ -188,17 +186,17 @@ export class GraphQLTransportWsServer<State, Entry extends OperationEntry> {
     if (connection.initTimer) clearTimeout(connection.initTimer);
     connection.initTimer = null;
     const params = payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : undefined;
-    const connecting = this.hooks.connect(connection, params);
-    connection.connecting = connecting;
-    let state: State | null;
+    let state: State | null = null;
+    connection.authenticating = true;
     try {
-      state = await connecting;
+      state = await this.hooks.connect(connection, params);
     } finally {
-      connection.connecting = null;
+      connection.authenticating = false;
+      connection.state = state;
+      // The client left while it was being authenticated: what `connect` took is given back now.
+      if (connection.closed) this.hooks.closed(connection);
     }
-    connection.state = state;
-    // The client left while it was being authenticated: what `connect` took is given back now.
-    if (connection.closed) return this.hooks.closed(connection);
+    if (connection.closed) return;
     if (state === null) return connection.socket.close(CloseCode.Forbidden, 'Forbidden');
     connection.acknowledged = true;
     connection.send(stringifyMessage({ type: MessageType.ConnectionAck }));
@@ -274,7 +272,6 @@ export class GraphQLTransportWsServer<State, Entry extends OperationEntry> {
   private close(connection: WsConnection<State, Entry>): void {
     if (connection.closed) return;
     connection.closed = true;
-    this.live.delete(connection);
     if (connection.initTimer) clearTimeout(connection.initTimer);
     const running = [...connection.operations];
     connection.operations.clear();
@@ -283,7 +280,7 @@ export class GraphQLTransportWsServer<State, Entry extends OperationEntry> {
       if (entry.handle) this.hooks.ended(connection, id, entry);
     }
     // A connection still being authenticated is closed once that settles (see `init`).
-    if (!connection.connecting) this.hooks.closed(connection);
+    if (!connection.authenticating) this.hooks.closed(connection);
   }
 
   private fail(connection: WsConnection<State, Entry>, error: unknown): void {
