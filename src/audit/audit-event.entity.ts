@@ -1,5 +1,5 @@
 import { Entity, Index, PrimaryColumn } from 'typeorm';
-import { IdColumn, InstantColumn, LongTextColumn, PracticeColumn, RefColumn, TextColumn } from '../db/columns';
+import { IdColumn, InstantColumn, IntColumn, LongTextColumn, PracticeColumn, RefColumn, TextColumn } from '../db/columns';
 
 /** Who did what to which rows, and how it ended. Append-only: the database refuses updates and deletes. */
 @Entity('audit_events')
@@ -27,6 +27,8 @@ export class AuditEventEntity {
  * Every patient an event concerns: its own `patient_id`, or each patient a list read returned. `auditTrail(patientId:)`
  * pages through this index, so a patient's trail costs the same however large the practice's trail grows.
  * Append-only like the events; `occurred_at` is copied from the event so the index alone orders and bounds a page.
+ * `version` is the version an accepted money mutation gave the patient (docs/design.md §2.6, §8.5), written in the
+ * same unit that raised it; null on every other event (a refusal, a replay, a read, a draft batch, an import).
  */
 @Entity('audit_event_patients')
 @Index('audit_event_patients_trail', ['practiceId', 'patientId', 'occurredAt', 'eventId'])
@@ -35,4 +37,5 @@ export class AuditEventPatientEntity {
   @PrimaryColumn({ name: 'patient_id', type: 'varchar', length: 36 }) patientId: string;
   @PracticeColumn() practiceId: string;
   @InstantColumn('occurred_at') occurredAt: string;
+  @IntColumn('version', { nullable: true }) version: number | null;
 }

@@ -51,8 +51,22 @@ export interface AuditEntry {
   /** Every other patient whose data the event concerns, e.g. each patient a list read returned. */
   patientIds?: string[];
   entityIds?: string[];
+  /**
+   * An accepted money mutation's new version of each patient it changed (docs/design.md §2.6), kept on the event's
+   * patient rows: a past balance's version is read from them (§8.5). Absent on every event that raised no version.
+   */
+  versions?: ReadonlyMap<string, number>;
   /** When it happened, if not now: an accepted mutation's event carries the time its rows carry (docs/design.md §8.5). */
   occurredAt?: string;
+}
+
+/**
+ * The patients an audit event of a unit over many rows is about (docs/design.md §3): every patient, once, and named as
+ * its patient when there is only one. Batch edits, write-off rule runs and 835 imports record their events this way.
+ */
+export function patientsOf(rows: readonly { patientId: string }[]): { patientId: string | null; patientIds: string[] } {
+  const patientIds = [...new Set(rows.map((r) => r.patientId))];
+  return { patientId: patientIds.length === 1 ? patientIds[0] : null, patientIds };
 }
 
 export interface AuditCaller {
@@ -190,7 +204,13 @@ export class AuditService {
       client_request_id: caller.clientRequestId ? storable(caller.clientRequestId, 64) : null,
     };
     const patientIds = new Set([...(event.patient_id ? [event.patient_id] : []), ...(entry.patientIds ?? []).map((p) => storable(p, 36))]);
-    const patients = [...patientIds].map((patientId) => ({ event_id: event.id, patient_id: patientId, practice_id: event.practice_id, occurred_at: event.occurred_at }));
+    const patients = [...patientIds].map((patientId) => ({
+      event_id: event.id,
+      patient_id: patientId,
+      practice_id: event.practice_id,
+      occurred_at: event.occurred_at,
+      version: entry.versions?.get(patientId) ?? null,
+    }));
     return { event, patients };
   }
 

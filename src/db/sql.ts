@@ -5,6 +5,23 @@ const ROWS_PER_STATEMENT = 200;
 
 type Row = Record<string, unknown>;
 
+/** Values per `IN (…)` list: well under both databases' bound-parameter limits. */
+export const IDS_PER_STATEMENT = 500;
+
+/** `?, ?, …`: one placeholder per value. */
+export const marks = (values: readonly unknown[]): string => values.map(() => '?').join(', ');
+
+/**
+ * Reads rows for a list of values (ids, keys) IDS_PER_STATEMENT distinct values at a time: one `IN (…)` statement per
+ * chunk, in order, the rows of all of them together.
+ */
+export async function inChunks<T>(values: readonly string[], read: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
+  const unique = [...new Set(values)];
+  const rows: T[] = [];
+  for (let i = 0; i < unique.length; i += IDS_PER_STATEMENT) rows.push(...(await read(unique.slice(i, i + IDS_PER_STATEMENT))));
+  return rows;
+}
+
 /**
  * Inserts rows (column name → value, every row with the same columns) with one multi-row INSERT per table and
  * ROWS_PER_STATEMENT rows. `skipExisting` leaves a row whose primary key is already stored (a retried batch).

@@ -1,14 +1,11 @@
 import type { SqlRunner, Transaction } from '../db/database';
-import { insertRows } from '../db/sql';
+import { inChunks, insertRows, marks } from '../db/sql';
 import type { Adjustment } from '../ledger';
 
 /**
  * The SQL of an 835 import (docs/design.md §9.1): the charges a file's claims may match, the remittances already
  * recorded on them, and the record of imported payments (`remittance_imports`).
  */
-
-/** Ids per `IN (…)` list: well under both databases' bound-parameter limits. */
-const IDS_PER_STATEMENT = 500;
 
 export interface RecordedRemittance {
   externalId: string;
@@ -35,15 +32,6 @@ export interface ImportedPayment {
   batchId: string;
   importedAt: string;
 }
-
-async function inChunks<T>(values: readonly string[], read: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
-  const unique = [...new Set(values)];
-  const rows: T[] = [];
-  for (let i = 0; i < unique.length; i += IDS_PER_STATEMENT) rows.push(...(await read(unique.slice(i, i + IDS_PER_STATEMENT))));
-  return rows;
-}
-
-const marks = (values: readonly unknown[]) => values.map(() => '?').join(', ');
 
 /**
  * The practice's charges whose claim number or line control number is among those given, each with the remittances

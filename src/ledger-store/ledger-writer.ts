@@ -362,5 +362,5 @@ function lineAmounts(line: { paidCents: number; writtenOffCents: number }): Row 
 }
 
 function paymentAmounts(payment: Parameters<typeof allocatedCents>[0]): Row {
-  return { allocated_cents: allocatedCents(payment), refunded_cents: payment.refundedCents, voided_cents: payment.voidedCents ?? 0 };
+  return { allocated_cents: allocatedCents(payment), refunded_cents: payment.refundedCents, voided_cents: payment.voidedCents };
 }

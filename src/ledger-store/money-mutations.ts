@@ -2,10 +2,10 @@ import type { Database, SqlRunner, Transaction } from '../db/database';
 import type { AuditCaller, AuditService } from '../audit/audit.service';
 import type { BalanceBus, BalanceEvent } from '../balances/balance-event';
 import { MutationResult, RequestKey } from '../idempotency/request-key';
-import { BalanceTotals, LineState, Refusal, cloneLedger, isRefusal, ledgerViolations, notFound, openCents, refusal } from '../ledger';
+import { BalanceTotals, LineAmounts, PatientLedger, Refusal, cloneLedger, isRefusal, ledgerViolations, lineAmounts, notFound, refusal } from '../ledger';
 import { LedgerCache } from './ledger-cache';
 import { LedgerWriter } from './ledger-writer';
-import { loadCommittedLedger, loadPatientLedger, lockPatient, publishAfterCommit, verifyLedger } from './patient-ledger';
+import { loadCommittedLedgers, loadPatientLedger, lockPatient, patientVersions, publishAfterCommit, verifyLedger } from './patient-ledger';
 import { recordUnitStatements } from './unit-statistics';
 
 export type { MutationResult };
@@ -82,7 +82,7 @@ export interface ManyCommand<R extends MutationResult> {
    */
   stale?(tx: Transaction, versions: ReadonlyMap<string, number>): Promise<Refusal | null>;
   /** A refusal of the results as a whole (a deposit out of balance). */
-  check?(results: readonly MutationResult[]): Refusal | null;
+  check?(): Refusal | null;
   /** The unit's own rows, written after the steps' (the batch's status): returns the unit's result. */
   finish(tx: Transaction, results: readonly MutationResult[], now: string): Promise<R | Refusal>;
 }
@@ -91,14 +91,6 @@ export type ManyOutcome<R extends MutationResult> =
   | { status: 'accepted'; result: R; balances: CommittedBalance[] }
   | { status: 'replayed'; result: R }
   | { status: 'refused'; refusal: Refusal };
-
-export interface LineAmounts {
-  status: LineState['status'];
-  amountCents: number;
-  paidCents: number;
-  writtenOffCents: number;
-  openCents: number;
-}
 
 /** What applying some steps would do, computed on copies of the patients' states: nothing is written or published. */
 export interface DryRun {
@@ -115,8 +107,15 @@ function atPath(refused: Refusal, path: readonly string[]): Refusal {
   return refusal(refused.code, refused.message, [...path, ...rest]);
 }
 
-function amountsOf(line: LineState): LineAmounts {
-  return { status: line.status, amountCents: line.amountCents, paidCents: line.paidCents, writtenOffCents: line.writtenOffCents, openCents: openCents(line) };
+/** Refuses to go on (an internal error) when the writer's touched rows break an invariant; `by` names the step. */
+function checkInvariants(writer: LedgerWriter, by?: readonly string[]): void {
+  const violations = ledgerViolations(writer.ledger, writer.touched);
+  if (violations.length > 0) throw new LedgerInvariantError(`ledger invariant violated${by ? ` by ${by.join('.')}` : ''}: ${violations.join(', ')}`);
+}
+
+/** The version each writer gives its patient: what the unit's audit event keeps (docs/design.md §8.5). */
+function versionsOf(writers: readonly LedgerWriter[]): Map<string, number> {
+  return new Map(writers.map((w) => [w.patientId, w.version]));
 }
 
 /**
@@ -178,33 +177,16 @@ export class MoneyMutations {
     const ledger = this.ledgers.take(patientId, version) ?? (await loadPatientLedger(tx, practiceId, patientId, version));
     const now = new Date().toISOString();
     const write = new LedgerWriter(tx, ledger, practiceId, caller.actor.userId, now, version + 1);
-    let result: R;
-    let balance: CommittedBalance;
-    try {
-      const applied = command.apply(write);
-      if (isRefusal(applied)) throw new Refused(applied, patientId);
-      result = applied;
-      const violations = ledgerViolations(ledger, write.touched);
-      if (violations.length > 0) throw new LedgerInvariantError(`ledger invariant violated: ${violations.join(', ')}`);
-      const totals = await write.flush();
-      if (this.options.verify) {
-        const differences = await verifyLedger(tx, practiceId, ledger);
-        if (differences.length > 0) throw new LedgerInvariantError(`the incremental ledger differs from its rows: ${differences.slice(0, 5).join('; ')}`);
-      }
+    return this.keepingStates(tx, [write], async () => {
+      const result = command.apply(write);
+      if (isRefusal(result)) throw new Refused(result, patientId);
+      checkInvariants(write);
+      const [balance] = await this.flush(tx, practiceId, [write], now);
       await key?.store(tx, patientId, result, now);
-      await this.audit.recordIn(tx, caller, { operation: command.operation, outcome: 'ACCEPTED', patientId, entityIds: idsOf(result), occurredAt: now });
+      await this.audit.recordIn(tx, caller, { operation: command.operation, outcome: 'ACCEPTED', patientId, entityIds: idsOf(result), versions: versionsOf([write]), occurredAt: now });
       recordUnitStatements(command.operation, tx.statements);
-      balance = { patientId, version: ledger.version, updatedAt: now, ...totals };
-      publishAfterCommit(tx, this.bus, practiceId, ledger, now, totals);
-    } catch (error) {
-      // Untouched, the state is still the patient's at `version`; touched, it is dropped and rebuilt next time.
-      if (!write.dirty) this.ledgers.put(ledger);
-      throw error;
-    }
-    // Kept for the next mutation of this patient, even in this same transaction; gone if this unit is undone.
-    this.ledgers.put(ledger);
-    tx.afterRollback(() => this.ledgers.drop(patientId));
-    return { status: 'accepted', patientId, result, balance };
+      return { status: 'accepted', patientId, result, balance };
+    });
   }
 
   /**
@@ -242,21 +224,25 @@ export class MoneyMutations {
     const now = new Date().toISOString();
     // What each patient was before, taken at once: the cached state may change under a mutation while this awaits.
     const before = new Map<string, BalanceTotals & { version: number }>();
-    const writers = new Map<string, LedgerWriter>();
-    for (const patientId of patientIds) {
-      const [row] = await this.db.query('SELECT version FROM patients WHERE id = ? AND practice_id = ?', [patientId, practiceId]);
-      if (!row) continue;
-      const version = Number(row.version);
-      let original = this.ledgers.peek(patientId, version);
-      if (!original) {
-        const loaded = await loadCommittedLedger(this.db, practiceId, patientId);
-        if (!loaded) continue;
-        original = loaded;
-        this.ledgers.put(original);
-      }
-      before.set(patientId, { ...original.totals, version: original.version });
-      writers.set(patientId, new LedgerWriter(null, cloneLedger(original), practiceId, caller.actor.userId, now, original.version + 1, batchId));
+    const taken = new Map<string, LedgerWriter>();
+    const take = (original: PatientLedger) => {
+      before.set(original.patientId, { ...original.totals, version: original.version });
+      taken.set(original.patientId, new LedgerWriter(null, cloneLedger(original), practiceId, caller.actor.userId, now, original.version + 1, batchId));
+    };
+    // Every patient's version in one read; only the patients not cached at that version are rebuilt from their rows.
+    const versions = await patientVersions(this.db, practiceId, patientIds);
+    const missing = new Map<string, number>();
+    for (const [patientId, version] of versions) {
+      const cached = this.ledgers.peek(patientId, version);
+      if (cached) take(cached);
+      else missing.set(patientId, version);
     }
+    for (const loaded of (await loadCommittedLedgers(this.db, practiceId, missing)).values()) {
+      take(loaded);
+      this.ledgers.put(loaded);
+    }
+    // In the patients' order (by id), whichever way each state was taken.
+    const writers = new Map(patientIds.flatMap((patientId) => (taken.has(patientId) ? [[patientId, taken.get(patientId)!] as const] : [])));
     const refusals: Refusal[] = [];
     const results: MutationResult[] = [];
     for (const step of steps) {
@@ -265,7 +251,7 @@ export class MoneyMutations {
       if (isRefusal(applied)) refusals.push(atPath(applied, step.path));
       else results.push(applied);
     }
-    const whole = refusals.length === 0 ? check?.(results) : null;
+    const whole = refusals.length === 0 ? check?.() : null;
     if (whole) refusals.push(whole);
     const run: DryRun = { refusals, patients: [], lines: [], versions: new Map() };
     for (const [patientId, writer] of writers) {
@@ -274,7 +260,7 @@ export class MoneyMutations {
       const after = writer.settle();
       run.patients.push({ patientId, before: was, after: { ...after, version: writer.version } });
       for (const [lineId, line] of writer.linesBefore) {
-        run.lines.push({ responsibilityId: lineId, before: line ? amountsOf(line) : null, after: amountsOf(writer.ledger.lines.get(lineId)!) });
+        run.lines.push({ responsibilityId: lineId, before: line ? lineAmounts(line) : null, after: lineAmounts(writer.ledger.lines.get(lineId)!) });
       }
     }
     return run;
@@ -306,33 +292,22 @@ export class MoneyMutations {
       const ledger = this.ledgers.take(patientId, version) ?? (await loadPatientLedger(tx, practiceId, patientId, version));
       writers.set(patientId, new LedgerWriter(tx, ledger, practiceId, caller.actor.userId, now, version + 1, command.batchId));
     }
-    let result: R;
-    const balances: CommittedBalance[] = [];
-    try {
+    const all = [...writers.values()];
+    return this.keepingStates(tx, all, async () => {
       const results: MutationResult[] = [];
       for (const step of command.steps) {
         const writer = writers.get(step.patientId)!;
         const applied = step.command.apply(writer);
         if (isRefusal(applied)) throw new Refused(atPath(applied, step.path), step.patientId);
         // The invariants hold after every step, not only at the end (docs/design.md §8.1).
-        const violations = ledgerViolations(writer.ledger, writer.touched);
-        if (violations.length > 0) throw new LedgerInvariantError(`ledger invariant violated by ${step.path.join('.')}: ${violations.join(', ')}`);
+        checkInvariants(writer, step.path);
         results.push(applied);
       }
-      const whole = command.check?.(results);
+      const whole = command.check?.();
       if (whole) throw new Refused(whole);
-      for (const [patientId, writer] of writers) {
-        const totals = await writer.flush();
-        if (this.options.verify) {
-          const differences = await verifyLedger(tx, practiceId, writer.ledger);
-          if (differences.length > 0) throw new LedgerInvariantError(`the incremental ledger differs from its rows: ${differences.slice(0, 5).join('; ')}`);
-        }
-        balances.push({ patientId, version: writer.version, updatedAt: now, ...totals });
-        publishAfterCommit(tx, this.bus, practiceId, writer.ledger, now, totals);
-      }
-      const finished = await command.finish(tx, results, now);
-      if (isRefusal(finished)) throw new Refused(finished);
-      result = finished;
+      const balances = await this.flush(tx, practiceId, all, now);
+      const result = await command.finish(tx, results, now);
+      if (isRefusal(result)) throw new Refused(result);
       await key?.store(tx, patientIds[0] ?? '', result, now);
       await this.audit.recordIn(tx, caller, {
         operation: command.operation,
@@ -340,17 +315,49 @@ export class MoneyMutations {
         patientId: patientIds.length === 1 ? patientIds[0] : null,
         patientIds,
         entityIds: idsOf(result),
+        versions: versionsOf(all),
         occurredAt: now,
       });
+      return { status: 'accepted', result, balances };
+    });
+  }
+
+  /**
+   * Writes each writer's rows, totals and version; with LEDGER_VERIFY compares each patient with its rebuild from the
+   * rows; has each new balance published once the unit commits; returns the balances.
+   */
+  private async flush(tx: Transaction, practiceId: string, writers: readonly LedgerWriter[], now: string): Promise<CommittedBalance[]> {
+    const balances: CommittedBalance[] = [];
+    for (const writer of writers) {
+      const totals = await writer.flush();
+      if (this.options.verify) {
+        const differences = await verifyLedger(tx, practiceId, writer.ledger);
+        if (differences.length > 0) throw new LedgerInvariantError(`the incremental ledger differs from its rows: ${differences.slice(0, 5).join('; ')}`);
+      }
+      balances.push({ patientId: writer.patientId, version: writer.version, updatedAt: now, ...totals });
+      publishAfterCommit(tx, this.bus, practiceId, writer.ledger, now, totals);
+    }
+    return balances;
+  }
+
+  /**
+   * Runs a unit's work on the writers' states and keeps them in the cache for the next mutation of their patients,
+   * even in this same transaction; `afterRollback` drops them if the unit is undone. If the work fails, a state it left
+   * untouched is still the patient's at its old version and goes back; a touched one is dropped, rebuilt next time.
+   */
+  private async keepingStates<T>(tx: Transaction, writers: readonly LedgerWriter[], work: () => Promise<T>): Promise<T> {
+    let done: T;
+    try {
+      done = await work();
     } catch (error) {
-      for (const writer of writers.values()) if (!writer.dirty) this.ledgers.put(writer.ledger);
+      for (const writer of writers) if (!writer.dirty) this.ledgers.put(writer.ledger);
       throw error;
     }
-    for (const [patientId, writer] of writers) {
+    for (const writer of writers) {
       this.ledgers.put(writer.ledger);
-      tx.afterRollback(() => this.ledgers.drop(patientId));
+      tx.afterRollback(() => this.ledgers.drop(writer.patientId));
     }
-    return { status: 'accepted', result, balances };
+    return done;
   }
 
   private async refuseMany<R extends MutationResult>(caller: AuditCaller, command: ManyCommand<R>, why: Refusal, patientId: string | null = null): Promise<ManyOutcome<R>> {

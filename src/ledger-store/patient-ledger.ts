@@ -1,7 +1,7 @@
 import type { SqlRunner, Transaction } from '../db/database';
 import type { BalanceBus, BalanceEvent } from '../balances/balance-event';
 import { toCents } from '../db/columns';
-import { insertRows } from '../db/sql';
+import { inChunks, insertRows, marks } from '../db/sql';
 import {
   BalanceTotals,
   PatientLedger,
@@ -99,29 +99,57 @@ export async function loadPatientLedger(sql: SqlRunner, practiceId: string, pati
 /** Attempts at a consistent read outside a transaction before giving up (a patient changing all the time). */
 const CONSISTENT_READ_ATTEMPTS = 5;
 
+/** The version of each of these patients that the practice has (one `IN (…)` statement per IDS_PER_STATEMENT). */
+export async function patientVersions(sql: SqlRunner, practiceId: string, patientIds: readonly string[]): Promise<Map<string, number>> {
+  const rows = await inChunks(patientIds, (chunk) => sql.query(`SELECT id, version FROM patients WHERE practice_id = ? AND id IN (${marks(chunk)})`, [practiceId, ...chunk]));
+  return new Map(rows.map((r: Record<string, unknown>) => [String(r.id), Number(r.version)]));
+}
+
 /**
- * A patient's ledger read from committed data outside any transaction (a preview, a past balance): its reads are
- * separate statements, so a commit may land between them. Every change to a patient's facts raises its version, so
- * a read between two equal versions, and without a fact naming a row it has not seen, is one committed state; else
- * it is read again. Null when the practice has no such patient.
+ * Patients' ledgers read from committed data outside any transaction (a preview, a past balance), each starting from
+ * the version given for it: its reads are separate statements, so a commit may land between them. Every change to a
+ * patient's facts raises its version, so a read between two equal versions, and without a fact naming a row it has
+ * not seen, is one committed state; the versions are read again together, and a patient that changed meanwhile is
+ * read again. A patient the practice no longer has is left out.
  */
-export async function loadCommittedLedger(sql: SqlRunner, practiceId: string, patientId: string, asOf: string | null = null): Promise<PatientLedger | null> {
-  const versionOf = async () => {
-    const [row] = await sql.query('SELECT version FROM patients WHERE id = ? AND practice_id = ?', [patientId, practiceId]);
-    return row ? Number(row.version) : null;
-  };
-  for (let attempt = 1; ; attempt++) {
-    const before = await versionOf();
-    if (before === null) return null;
-    try {
-      const ledger = await loadPatientLedger(sql, practiceId, patientId, before, asOf);
-      if ((await versionOf()) === before) return ledger;
-    } catch (error) {
-      // A row of a later commit naming one the earlier statements did not see: read again.
-      if (attempt >= CONSISTENT_READ_ATTEMPTS) throw error;
+export async function loadCommittedLedgers(
+  sql: SqlRunner,
+  practiceId: string,
+  versions: ReadonlyMap<string, number>,
+  asOf: string | null = null,
+): Promise<Map<string, PatientLedger>> {
+  const done = new Map<string, PatientLedger>();
+  let pending = new Map(versions);
+  for (let attempt = 1; pending.size > 0; attempt++) {
+    const read = new Map<string, PatientLedger>();
+    for (const [patientId, version] of pending) {
+      try {
+        read.set(patientId, await loadPatientLedger(sql, practiceId, patientId, version, asOf));
+      } catch (error) {
+        // A row of a later commit naming one the earlier statements did not see: read again.
+        if (attempt >= CONSISTENT_READ_ATTEMPTS) throw error;
+      }
     }
-    if (attempt >= CONSISTENT_READ_ATTEMPTS) throw new Error(`patient ${patientId} kept changing while its ledger was read`);
+    const now = await patientVersions(sql, practiceId, [...pending.keys()]);
+    const changed = new Map<string, number>();
+    for (const [patientId, version] of pending) {
+      const current = now.get(patientId);
+      if (current === undefined) continue;
+      const ledger = read.get(patientId);
+      if (ledger && current === version) done.set(patientId, ledger);
+      else changed.set(patientId, current);
+    }
+    if (changed.size > 0 && attempt >= CONSISTENT_READ_ATTEMPTS) throw new Error(`patient ${[...changed.keys()][0]} kept changing while its ledger was read`);
+    pending = changed;
   }
+  return done;
+}
+
+/** One patient's `loadCommittedLedgers`, from its current version; null when the practice has no such patient. */
+export async function loadCommittedLedger(sql: SqlRunner, practiceId: string, patientId: string, asOf: string | null = null): Promise<PatientLedger | null> {
+  const versions = await patientVersions(sql, practiceId, [patientId]);
+  if (versions.size === 0) return null;
+  return (await loadCommittedLedgers(sql, practiceId, versions, asOf)).get(patientId) ?? null;
 }
 
 /**

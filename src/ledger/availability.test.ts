@@ -21,9 +21,9 @@ function line(over: Partial<LineState> = {}): LineState {
 function writeOff(activeCents: number, amountCents = 5000): WriteOffState {
   return { id: 'W1', responsibilityId: 'L1', amountCents, activeCents };
 }
-function payment(amountCents: number, refundedCents: number, allocated = 0, voidedCents?: number): PaymentState {
+function payment(amountCents: number, refundedCents: number, allocated = 0, voidedCents = 0): PaymentState {
   const allocations = allocated ? [{ id: 'A1', responsibilityId: 'L1', remainingCents: allocated, sequence: 1 }] : [];
-  return voidedCents === undefined ? { id: 'P1', amountCents, refundedCents, allocations } : { id: 'P1', amountCents, refundedCents, voidedCents, allocations };
+  return { id: 'P1', amountCents, refundedCents, voidedCents, allocations };
 }
 
 describe('toAvailability', () => {

@@ -3,6 +3,7 @@ import { formatCents } from './money';
 import { refundsFull, writeOffsFull } from './limits';
 import { openCents } from './lines';
 import { LineState, PaymentState, WriteOffState } from './types';
+import { voidedRefusal } from './void';
 
 /** `{ allowed, code, message }` as the screens show it (docs/design.md §2.5). */
 export interface Availability {
@@ -66,7 +67,8 @@ export function refundableCents(payment: Pick<PaymentState, 'amountCents' | 'ref
 /** First failing rule for refunding this payment, or null when allowed. */
 export function refundBlocker(payment: Pick<PaymentState, 'amountCents' | 'refundedCents' | 'voidedCents'>, permitted: boolean): Refusal | null {
   if (!permitted) return forbidden();
-  if ((payment.voidedCents ?? 0) > 0) return refusal(RefusalCode.PAYMENT_VOIDED, Tooltip.PAYMENT_VOIDED);
+  const voided = voidedRefusal(payment);
+  if (voided) return voided;
   if (refundableCents(payment) <= 0) return refusal(RefusalCode.NOTHING_TO_REFUND, Tooltip.NOTHING_TO_REFUND);
   return null;
 }

@@ -5,7 +5,7 @@ function line(id: string, over: Partial<LineState> = {}): LineState {
   return { id, chargeId: 'C1', kind: 'COPAY', origin: 'STAFF', status: 'ACTIVE', amountCents: 10000, paidCents: 0, writtenOffCents: 0, ...over };
 }
 function payment(id: string, amountCents: number, allocated: number[] = [], refundedCents = 0): PaymentState {
-  return { id, amountCents, refundedCents, allocations: allocated.map((c, i) => ({ id: `${id}-${i}`, responsibilityId: 'L1', remainingCents: c, sequence: i })) };
+  return { id, amountCents, refundedCents, voidedCents: 0, allocations: allocated.map((c, i) => ({ id: `${id}-${i}`, responsibilityId: 'L1', remainingCents: c, sequence: i })) };
 }
 
 describe('computeBalance', () => {

@@ -11,6 +11,15 @@ export interface BalanceTotals {
   creditCents: number;
 }
 
+/**
+ * A patient's totals with the version they belong to, without an identity: a past balance (docs/design.md §8.5) or
+ * a previewed one (§8.1). The ledger store computes it, the read model and GraphQL show it.
+ */
+export interface BalanceSnapshot extends BalanceTotals {
+  patientId: string;
+  version: number;
+}
+
 export function computeBalance(lines: readonly LineState[], payments: readonly PaymentState[]): BalanceTotals {
   const active = lines.filter((l) => l.status === 'ACTIVE');
   return {

@@ -66,6 +66,7 @@ interface PaymentRow {
   method: PaymentMethod;
   amountCents: number;
   refundedCents: number;
+  voidedCents: number;
   refundCount: number;
   allocations: Alloc[];
 }
@@ -184,7 +185,7 @@ class MemoryLedger {
       const lines = new Map([...this.lineMap()].map(([k, v]) => [k, frozen(v)]));
       const plan = planBalancePayment(amountCents, frozen(requested), lines);
       if (isRefusal(plan)) return plan;
-      const payment: PaymentRow = { id: this.nextId('P'), method, amountCents, refundedCents: 0, refundCount: 0, allocations: [] };
+      const payment: PaymentRow = { id: this.nextId('P'), method, amountCents, refundedCents: 0, voidedCents: 0, refundCount: 0, allocations: [] };
       this.payments.set(payment.id, payment);
       for (const a of plan.allocations) this.addAllocation(payment, a.responsibilityId, a.amountCents);
       return { paymentId: payment.id, allocations: plan.allocations };
@@ -203,7 +204,7 @@ class MemoryLedger {
       const plan = planLinePayment(purpose, amountCents, chargeId === null ? null : frozen(this.chargeView(chargeId)), hasAllocations);
       if (isRefusal(plan)) return plan;
       const lineId = this.addLine(chargeId as string, plan.line.kind, plan.line.origin, plan.line.amountCents);
-      const payment: PaymentRow = { id: this.nextId('P'), method, amountCents, refundedCents: 0, refundCount: 0, allocations: [] };
+      const payment: PaymentRow = { id: this.nextId('P'), method, amountCents, refundedCents: 0, voidedCents: 0, refundCount: 0, allocations: [] };
       this.payments.set(payment.id, payment);
       this.addAllocation(payment, lineId, plan.line.amountCents);
       return { paymentId: payment.id, lineId };

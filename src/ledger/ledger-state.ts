@@ -49,10 +49,8 @@ export type LedgerLine = LineState & {
   writeOffCount: number;
 };
 export type LedgerAllocation = AllocationState & { paymentId: string };
-export type LedgerPayment = Omit<PaymentState, 'allocations' | 'voidedCents'> & {
+export type LedgerPayment = Omit<PaymentState, 'allocations'> & {
   method: PaymentMethod;
-  /** What left the ledger when it was voided (§8.2); 0 while it stands. */
-  voidedCents: number;
   /** Its allocations, oldest first. */
   allocations: LedgerAllocation[];
   /** Its refunds so far: one payment holds at most MAX_REFUNDS_PER_PAYMENT. */

@@ -7,6 +7,19 @@ export function openCents(line: LineState): number {
   return line.amountCents - line.paidCents - line.writtenOffCents;
 }
 
+/** A line's amounts as a preview shows them, before and after (docs/design.md §8.1). */
+export interface LineAmounts {
+  status: LineState['status'];
+  amountCents: number;
+  paidCents: number;
+  writtenOffCents: number;
+  openCents: number;
+}
+
+export function lineAmounts(line: LineState): LineAmounts {
+  return { status: line.status, amountCents: line.amountCents, paidCents: line.paidCents, writtenOffCents: line.writtenOffCents, openCents: openCents(line) };
+}
+
 /** The §2.1 invariant for one line: `0 ≤ paid + written off ≤ amount` while active, nothing on it once cancelled. */
 export function lineInvariantHolds(line: LineState): boolean {
   if (line.paidCents < 0 || line.writtenOffCents < 0) return false;
@@ -22,8 +35,8 @@ export function allocatedCents(payment: PaymentState): number {
  * A payment's credit: what is neither allocated, returned nor voided (docs/design.md §2.2, §8.2:
  * `amount = allocated + unallocated + refunded + voided`).
  */
-export function creditOf(p: { amountCents: number; allocatedCents: number; refundedCents: number; voidedCents?: number }): number {
-  return p.amountCents - p.allocatedCents - p.refundedCents - (p.voidedCents ?? 0);
+export function creditOf(p: { amountCents: number; allocatedCents: number; refundedCents: number; voidedCents: number }): number {
+  return p.amountCents - p.allocatedCents - p.refundedCents - p.voidedCents;
 }
 
 /** `creditOf` a payment whose allocated amount is summed from its allocations. */
@@ -33,7 +46,7 @@ export function unallocatedCents(payment: PaymentState): number {
 
 /** §2.2 for one payment: every cent is allocated, unallocated, refunded or voided, and none is negative; a void leaves nothing. */
 export function paymentInvariantHolds(payment: PaymentState): boolean {
-  const voided = payment.voidedCents ?? 0;
+  const voided = payment.voidedCents;
   if (voided < 0 || (voided > 0 && (allocatedCents(payment) !== 0 || unallocatedCents(payment) !== 0))) return false;
   return payment.allocations.every((a) => a.remainingCents >= 0) && payment.refundedCents >= 0 && unallocatedCents(payment) >= 0;
 }

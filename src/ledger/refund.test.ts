@@ -6,7 +6,7 @@ function alloc(id: string, remainingCents: number, sequence: number, responsibil
   return { id, responsibilityId, remainingCents, sequence };
 }
 function payment(amountCents: number, allocations: AllocationState[] = [], refundedCents = 0, method: PaymentMethod = 'CARD'): RefundablePayment {
-  return { id: 'P1', amountCents, refundedCents, allocations, method };
+  return { id: 'P1', amountCents, refundedCents, voidedCents: 0, allocations, method };
 }
 
 const RETURNING: RefundMethod[] = ['ORIGINAL_CARD', 'EXTERNAL_CASH_OR_CARD', 'EXTERNAL_CHECK'];

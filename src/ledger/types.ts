@@ -52,8 +52,8 @@ export interface PaymentState {
   amountCents: number;
   /** Money actually returned to the patient. */
   refundedCents: number;
-  /** What left the ledger when the payment was voided (§8.2); absent or 0 for a payment that stands. */
-  voidedCents?: number;
+  /** What left the ledger when the payment was voided (§8.2); 0 for a payment that stands. */
+  voidedCents: number;
   allocations: AllocationState[];
 }
 

@@ -6,8 +6,8 @@ import { AllocationState, PaymentState } from './types';
 function alloc(id: string, remainingCents: number, sequence: number, responsibilityId = `L-${id}`): AllocationState {
   return { id, responsibilityId, remainingCents, sequence };
 }
-function payment(amountCents: number, allocations: AllocationState[] = [], refundedCents = 0, voidedCents?: number): PaymentState {
-  return voidedCents === undefined ? { id: 'P1', amountCents, refundedCents, allocations } : { id: 'P1', amountCents, refundedCents, voidedCents, allocations };
+function payment(amountCents: number, allocations: AllocationState[] = [], refundedCents = 0, voidedCents = 0): PaymentState {
+  return { id: 'P1', amountCents, refundedCents, voidedCents, allocations };
 }
 
 /** The payment once the plan is applied: releases taken off, the void recorded. */
@@ -17,7 +17,7 @@ function applied(p: PaymentState): PaymentState {
   const released = new Map(plan.releases.map((r) => [r.allocationId, r.cents]));
   return {
     ...p,
-    voidedCents: (p.voidedCents ?? 0) + plan.voidedCents,
+    voidedCents: p.voidedCents + plan.voidedCents,
     allocations: p.allocations.map((a) => ({ ...a, remainingCents: a.remainingCents - (released.get(a.id) ?? 0) })),
   };
 }
@@ -26,8 +26,7 @@ const VOIDED = { code: 'PAYMENT_VOIDED', message: 'This payment was voided.' };
 const HAS_REFUNDS = { code: 'PAYMENT_HAS_REFUNDS', message: 'Money was already refunded from this payment, so it cannot be voided.' };
 
 describe('voidBlocker (docs/design.md §8.2)', () => {
-  it('allows a payment that stands and returned nothing, whether voidedCents is absent or 0', () => {
-    expect(voidBlocker({ refundedCents: 0 })).toBeNull();
+  it('allows a payment that stands (voidedCents 0) and returned nothing', () => {
     expect(voidBlocker({ refundedCents: 0, voidedCents: 0 })).toBeNull();
   });
 
@@ -37,7 +36,7 @@ describe('voidBlocker (docs/design.md §8.2)', () => {
   });
 
   it('PAYMENT_HAS_REFUNDS once any money was returned, even 1 cent', () => {
-    expect(voidBlocker({ refundedCents: 1 })).toEqual(HAS_REFUNDS);
+    expect(voidBlocker({ refundedCents: 1, voidedCents: 0 })).toEqual(HAS_REFUNDS);
     expect(voidBlocker({ refundedCents: 10000, voidedCents: 0 })).toEqual(HAS_REFUNDS);
   });
 
@@ -114,6 +113,6 @@ describe('planVoid (docs/design.md §8.2)', () => {
     const p = Object.freeze({ ...payment(5000), allocations: Object.freeze([Object.freeze(alloc('A1', 2000, 1))]) }) as PaymentState;
     expect(planVoid(p)).toEqual({ releases: [{ allocationId: 'A1', cents: 2000 }], voidedCents: 5000 });
     expect(p.allocations[0].remainingCents).toBe(2000);
-    expect(p.voidedCents).toBeUndefined();
+    expect(p.voidedCents).toBe(0);
   });
 });

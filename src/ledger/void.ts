@@ -8,9 +8,15 @@ export interface VoidPlan {
   voidedCents: number;
 }
 
+/** PAYMENT_VOIDED for a payment already voided (docs/design.md §8.2): nothing more is done with it. Else null. */
+export function voidedRefusal(payment: Pick<PaymentState, 'voidedCents'>): Refusal | null {
+  return payment.voidedCents > 0 ? refusal(RefusalCode.PAYMENT_VOIDED, Tooltip.PAYMENT_VOIDED) : null;
+}
+
 /** Why this payment cannot be voided now (docs/design.md §8.2), or null. */
 export function voidBlocker(payment: Pick<PaymentState, 'refundedCents' | 'voidedCents'>): Refusal | null {
-  if ((payment.voidedCents ?? 0) > 0) return refusal(RefusalCode.PAYMENT_VOIDED, Tooltip.PAYMENT_VOIDED);
+  const voided = voidedRefusal(payment);
+  if (voided) return voided;
   if (payment.refundedCents > 0) return refusal(RefusalCode.PAYMENT_HAS_REFUNDS, Tooltip.PAYMENT_HAS_REFUNDS);
   return null;
 }

@@ -420,17 +420,6 @@ export class LedgerReader {
     return { rows: rows.slice(0, first).map(batchOf), hasNextPage: rows.length > first };
   }
 
-  /** The entries of each batch, in batch order. */
-  async entriesOfBatches(practiceId: string, batchIds: readonly string[]): Promise<PostingEntryView[]> {
-    if (batchIds.length === 0) return [];
-    const rows = await this.sql.query(
-      `SELECT ${ENTRY_COLUMNS} FROM posting_entries e WHERE e.practice_id = ? AND e.batch_id IN (${placeholders(batchIds.length)})
-       ORDER BY e.batch_id, e.position, e.id`,
-      [practiceId, ...batchIds],
-    );
-    return rows.map(entryOf);
-  }
-
   /**
    * A batch's entries in batch order. The cursor is (position, id); one whose position is no integer column value
    * (at most 9 digits here) matches nothing.

@@ -5,7 +5,7 @@ import type {
   RefundMethod,
   WriteOffReason,
 } from '../ledger';
-import type { BalanceTotals } from '../ledger';
+import type { BalanceSnapshot, BalanceTotals, LineAmounts } from '../ledger';
 
 /** What the API shows, as plain data read from committed rows. GraphQL types render these. */
 export interface BalanceView extends BalanceTotals {
@@ -205,26 +205,18 @@ export interface PostingEntryView {
   writeOffId: string | null;
 }
 
-/** A balance without an identity: a past one (`balanceAsOf`) or a previewed one (docs/design.md §8.5). */
-export interface BalanceSnapshotView extends BalanceTotals {
-  patientId: string;
-  version: number;
-}
-
-export interface LineAmountsView {
-  status: LineState['status'];
-  amountCents: number;
-  paidCents: number;
-  writtenOffCents: number;
-  openCents: number;
-}
+/**
+ * A balance without an identity (a past one, `balanceAsOf`, or a previewed one; docs/design.md §8.5) and a line's
+ * previewed amounts: defined once, in the ledger, where the store computes them; named here as views for GraphQL.
+ */
+export type { BalanceSnapshot as BalanceSnapshotView, LineAmounts as LineAmountsView } from '../ledger';
 
 /** What posting a batch would do now, and the token that posting it must present (docs/design.md §8.1). */
 export interface PostingPreviewView {
   valid: boolean;
   userErrors: { code: string; message: string; field?: string[] }[];
-  patients: { patientId: string; before: BalanceSnapshotView; after: BalanceSnapshotView }[];
+  patients: { patientId: string; before: BalanceSnapshot; after: BalanceSnapshot }[];
   /** `before` is null for a line the batch creates. */
-  lines: { responsibilityId: string; before: LineAmountsView | null; after: LineAmountsView }[];
+  lines: { responsibilityId: string; before: LineAmounts | null; after: LineAmounts }[];
   token: string;
 }

@@ -16,7 +16,8 @@ import { MIGRATIONS } from '../../src/db/migrations';
 import { APPEND_ONLY_TABLES, DERIVED_COLUMNS } from '../../src/db/migrations/append-only';
 import { pendingSchemaChanges } from '../../src/db/schema-diff';
 import { chargeOpenCents, LedgerReader } from '../../src/read-model/ledger-reader';
-import { createScratchDatabase, ScratchDatabase } from '../scratch-postgres';
+import { BalanceHistory } from '../../src/ledger-store/balance-history';
+import { createScratchDatabase } from '../scratch-postgres';
 
 test('on an empty database, after the migrations run, the entities need no further schema change', async () => {
   const postgres = process.env.TEST_DB === 'postgres' ? await createScratchDatabase('ledger_migrations') : null;
@@ -35,11 +36,42 @@ test('on an empty database, after the migrations run, the entities need no furth
   }
 });
 
+interface Upgraded {
+  current: DataSource;
+  close(): Promise<void>;
+}
+
+/**
+ * How each upgrade below is tested: a scratch database (PostgreSQL under TEST_DB=postgres, else a SQLite file) migrated
+ * up to just before `migration`, `writeOld` run on it, then migrated to now.
+ */
+async function upgradeAcross(migration: string, name: string, writeOld: (old: DataSource, database: Config['database']) => Promise<void>): Promise<Upgraded> {
+  const postgres = process.env.TEST_DB === 'postgres' ? await createScratchDatabase(`ledger_${name.replace(/-/g, '_')}`) : null;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ledger-${name}-`));
+  const database: Config['database'] = postgres ? { kind: 'postgres', url: postgres.url } : { kind: 'sqlite', path: path.join(dir, 'upgrade.sqlite') };
+  const all = MIGRATIONS[database.kind];
+  const old = new DataSource({ ...dataSourceOptions(database, 'writer', ENTITIES), migrations: all.slice(0, all.findIndex((m) => m.name.startsWith(migration))) });
+  await old.initialize();
+  await old.runMigrations({ transaction: 'each' });
+  await writeOld(old, database);
+  await old.destroy();
+  const current = new DataSource(dataSourceOptions(database, 'writer', ENTITIES));
+  await current.initialize();
+  await current.runMigrations({ transaction: 'each' });
+  return {
+    current,
+    close: async () => {
+      await current.destroy();
+      await postgres?.drop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe('StoredAmounts: derived amounts beside the facts', () => {
   const PRACTICE = 'practice-migrated';
   const PATIENT = 'patient-1';
-  let postgres: ScratchDatabase | null = null;
-  let dir: string;
+  let upgraded: Upgraded | undefined;
   let database: Config['database'];
   let current: DataSource;
 
@@ -99,24 +131,13 @@ describe('StoredAmounts: derived amounts beside the facts', () => {
   }
 
   beforeAll(async () => {
-    postgres = process.env.TEST_DB === 'postgres' ? await createScratchDatabase('ledger_stored_amounts') : null;
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-stored-amounts-'));
-    database = postgres ? { kind: 'postgres', url: postgres.url } : { kind: 'sqlite', path: path.join(dir, 'upgrade.sqlite') };
-    const all = MIGRATIONS[database.kind];
-    const old = new DataSource({ ...dataSourceOptions(database, 'writer', ENTITIES), migrations: all.slice(0, all.findIndex((m) => m.name.startsWith('StoredAmounts'))) });
-    await old.initialize();
-    await old.runMigrations({ transaction: 'each' });
-    await writeOldLedger(old);
-    await old.destroy();
-    current = new DataSource(dataSourceOptions(database, 'writer', ENTITIES));
-    await current.initialize();
-    await current.runMigrations({ transaction: 'each' });
+    upgraded = await upgradeAcross('StoredAmounts', 'stored-amounts', async (old, upgrading) => {
+      database = upgrading;
+      await writeOldLedger(old);
+    });
+    current = upgraded.current;
   });
-  afterAll(async () => {
-    await current?.destroy();
-    await postgres?.drop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => upgraded?.close());
 
   test('an upgraded database matches the entities', async () => {
     expect(await current.showMigrations()).toBe(false);
@@ -236,8 +257,7 @@ describe('Posting: batches and entries, voids, reversals, claim numbers (docs/de
   const PRACTICE = 'practice-posting';
   const PATIENT = 'patient-1';
   const REFUSED = /append-only|not allowed|never deleted/;
-  let postgres: ScratchDatabase | null = null;
-  let dir: string;
+  let upgraded: Upgraded | undefined;
   let kind: Config['database']['kind'];
   let current: DataSource;
 
@@ -335,26 +355,14 @@ describe('Posting: batches and entries, voids, reversals, claim numbers (docs/de
   }
 
   beforeAll(async () => {
-    postgres = process.env.TEST_DB === 'postgres' ? await createScratchDatabase('ledger_posting') : null;
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-posting-'));
-    const database: Config['database'] = postgres ? { kind: 'postgres', url: postgres.url } : { kind: 'sqlite', path: path.join(dir, 'upgrade.sqlite') };
-    kind = database.kind;
-    const all = MIGRATIONS[kind];
-    const old = new DataSource({ ...dataSourceOptions(database, 'writer', ENTITIES), migrations: all.slice(0, all.findIndex((m) => m.name.startsWith('Posting'))) });
-    await old.initialize();
-    await old.runMigrations({ transaction: 'each' });
-    await writeOldLedger(old);
-    await old.destroy();
-    current = new DataSource(dataSourceOptions(database, 'writer', ENTITIES));
-    await current.initialize();
-    await current.runMigrations({ transaction: 'each' });
+    upgraded = await upgradeAcross('Posting', 'posting', async (old, database) => {
+      kind = database.kind;
+      await writeOldLedger(old);
+    });
+    current = upgraded.current;
     await writePosting();
   });
-  afterAll(async () => {
-    await current?.destroy();
-    await postgres?.drop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => upgraded?.close());
 
   test('an upgraded database matches the entities, and rows from before have no claim numbers and no void', async () => {
     expect(await current.showMigrations()).toBe(false);
@@ -473,7 +481,8 @@ describe('Posting: batches and entries, voids, reversals, claim numbers (docs/de
     });
 
     test('entries in batch order (position, gaps allowed), paged by (position, id)', async () => {
-      const entries = await reader.entriesOfBatches(PRACTICE, ['B4', 'B1', 'BX']);
+      const entriesOf = async (batchId: string) => (await reader.listEntries(PRACTICE, batchId, 100, null)).rows;
+      const entries = [...(await entriesOf('B1')), ...(await entriesOf('B4')), ...(await entriesOf('BX'))];
       expect(entries.map((e) => [e.batchId, e.position, e.id])).toEqual([
         ['B1', 0, 'E1'],
         ['B4', 0, 'E2'],
@@ -492,7 +501,7 @@ describe('Posting: batches and entries, voids, reversals, claim numbers (docs/de
       expect([second.rows.map((e) => e.id), second.hasNextPage]).toEqual([['E5'], false]);
       for (const position of ['2x', '-1', '99999999999']) expect(await reader.listEntries(PRACTICE, 'B4', 3, [position, 'E2'])).toEqual({ rows: [], hasNextPage: false });
       expect(await reader.listEntries(PRACTICE, 'BX', 3, null)).toEqual({ rows: [], hasNextPage: false });
-      expect(await reader.entriesOfBatches(PRACTICE, [])).toEqual([]);
+      expect(await entriesOf('missing')).toEqual([]);
     });
 
     test('payments: the void, what is left as credit, the batch', async () => {
@@ -556,5 +565,126 @@ describe('Posting: batches and entries, voids, reversals, claim numbers (docs/de
     expect((await pendingSchemaChanges(current)).up).toEqual([]);
     await run("UPDATE payments SET voided_cents = 0, voided_at = NULL WHERE id = 'P1'");
     await expect(run("UPDATE charges SET claim_number = 'x' WHERE id = 'C1'")).rejects.toThrow(REFUSED);
+  });
+});
+
+describe('AuditEventVersions: the version each money mutation gave its patients (docs/design.md §8.5)', () => {
+  const PRACTICE = 'practice-versions';
+  const REFUSED = /append-only|not allowed|never deleted/;
+  let upgraded: Upgraded | undefined;
+  let kind: Config['database']['kind'];
+  let current: DataSource;
+
+  const on = (dataSource: DataSource, sql: string, params: unknown[] = []) => {
+    let n = 0;
+    return dataSource.query(kind === 'postgres' ? sql.replace(/\?/g, () => `$${++n}`) : sql, params);
+  };
+  const run = (sql: string, params: unknown[] = []) => on(current, sql, params);
+  const at = (minute: number) => `2026-03-01T10:${String(minute).padStart(2, '0')}:00.000Z`;
+
+  /**
+   * The trail of two patients written before the migration: P is created, charged (1), named by a rule run and an
+   * 835 import, written off (2), refused once and replayed once, posted with Q (3), listed by a read and a draft batch;
+   * Q is created, paid (1), posted with P (2).
+   */
+  async function writeOldTrail(old: DataSource) {
+    const event = async (id: string, minute: number, operation: string, outcome: string, code: string | null, patients: string[]) => {
+      const row = { id, practice_id: PRACTICE, occurred_at: at(minute), operation, outcome, code, patient_id: patients.length === 1 ? patients[0] : null, entity_ids: '[]', actor_id: 'staff', actor_role: 'BILLING_MANAGER', request_id: `req-${id}`, client_request_id: null };
+      const columns = Object.keys(row);
+      await on(old, `INSERT INTO audit_events (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, Object.values(row));
+      for (const patientId of patients) {
+        await on(old, 'INSERT INTO audit_event_patients (event_id, patient_id, practice_id, occurred_at) VALUES (?, ?, ?, ?)', [id, patientId, PRACTICE, at(minute)]);
+      }
+    };
+    for (const [id, version] of [['P', 3], ['Q', 2]] as const) {
+      const row = { id, practice_id: PRACTICE, first_name: 'Pat', last_name: id, version, responsibility_cents: 0, paid_cents: 0, written_off_cents: 0, outstanding_cents: 0, credit_cents: 0, balance_updated_at: at(11), created_at: at(1), created_by: 'staff' };
+      const columns = Object.keys(row);
+      await on(old, `INSERT INTO patients (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, Object.values(row));
+    }
+    await event('e01', 1, 'createPatient', 'ACCEPTED', null, ['P']);
+    await event('e02', 2, 'createPatient', 'ACCEPTED', null, ['Q']);
+    await event('e03', 3, 'createCharge', 'ACCEPTED', null, ['P']);
+    await event('e04', 4, 'recordPayment', 'ACCEPTED', null, ['Q']);
+    await event('e05', 5, 'runWriteOffRule', 'ACCEPTED', null, ['P', 'Q']);
+    await event('e06', 6, 'importRemittanceFile', 'ACCEPTED', null, ['P']);
+    await event('e07', 7, 'writeOff', 'ACCEPTED', null, ['P']);
+    await event('e08', 8, 'writeOff', 'REFUSED', 'WRITE_OFF_EXCEEDS_OPEN', ['P']);
+    await event('e09', 9, 'writeOff', 'ACCEPTED', 'IDEMPOTENT_REPLAY', ['P']);
+    await event('e10', 10, 'addPostingEntries', 'ACCEPTED', null, ['P', 'Q']);
+    await event('e11', 11, 'postPostingBatch', 'ACCEPTED', null, ['P', 'Q']);
+    await event('e12', 12, 'patients', 'READ', null, ['P', 'Q']);
+    await event('e13', 13, 'createPostingBatch', 'ACCEPTED', null, ['P']);
+  }
+
+  beforeAll(async () => {
+    upgraded = await upgradeAcross('AuditEventVersions', 'audit-versions', async (old, database) => {
+      kind = database.kind;
+      await writeOldTrail(old);
+    });
+    current = upgraded.current;
+  });
+  afterAll(() => upgraded?.close());
+
+  const versions = async () =>
+    (await run('SELECT event_id, patient_id, version FROM audit_event_patients WHERE practice_id = ? ORDER BY event_id, patient_id', [PRACTICE])).map((r: Record<string, unknown>) => [
+      r.event_id,
+      r.patient_id,
+      r.version === null ? null : Number(r.version),
+    ]);
+  const EXPECTED = [
+    ['e01', 'P', null],
+    ['e02', 'Q', null],
+    ['e03', 'P', 1],
+    ['e04', 'Q', 1],
+    ['e05', 'P', null],
+    ['e05', 'Q', null],
+    ['e06', 'P', null],
+    ['e07', 'P', 2],
+    ['e08', 'P', null],
+    ['e09', 'P', null],
+    ['e10', 'P', null],
+    ['e10', 'Q', null],
+    ['e11', 'P', 3],
+    ['e11', 'Q', 2],
+    ['e12', 'P', null],
+    ['e12', 'Q', null],
+    ['e13', 'P', null],
+  ];
+
+  test('an upgraded database matches the entities; each money mutation of before gets the version it gave, nothing else one', async () => {
+    expect(await current.showMigrations()).toBe(false);
+    expect((await pendingSchemaChanges(current)).up).toEqual([]);
+    expect(await versions()).toEqual(EXPECTED);
+  });
+
+  test('the version of a past instant is the greatest one recorded by then, 0 before any', async () => {
+    const history = new BalanceHistory({ query: (sql, params) => run(sql, params) });
+    const versionAt = async (patientId: string, instant: string) => (await history.asOf(PRACTICE, patientId, instant)).version;
+    expect(await Promise.all([0, 2, 3, 6, 7, 10, 11, 59].map((minute) => versionAt('P', at(minute))))).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
+    expect(await Promise.all([3, 4, 10, 11].map((minute) => versionAt('Q', at(minute))))).toEqual([0, 1, 1, 2]);
+  });
+
+  test('the rows stay append-only, the version included', async () => {
+    await expect(run("UPDATE audit_event_patients SET version = 9 WHERE event_id = 'e03'")).rejects.toThrow(REFUSED);
+    await expect(run("UPDATE audit_event_patients SET version = version WHERE event_id = 'e05'")).rejects.toThrow(REFUSED);
+    await expect(run("DELETE FROM audit_event_patients WHERE event_id = 'e03'")).rejects.toThrow(REFUSED);
+    if (kind === 'postgres') await expect(run('TRUNCATE audit_event_patients')).rejects.toThrow(REFUSED);
+    expect(await versions()).toEqual(EXPECTED);
+  });
+
+  test('undone, the migration drops the column and keeps the triggers; redone, it fills the versions again', async () => {
+    const AuditEventVersions = MIGRATIONS[kind].find((m) => m.name.startsWith('AuditEventVersions'))!;
+    const runner = current.createQueryRunner();
+    try {
+      await new AuditEventVersions().down(runner);
+      expect((await runner.getTable('audit_event_patients'))!.columns.map((c) => c.name)).not.toContain('version');
+      await expect(run("UPDATE audit_event_patients SET occurred_at = occurred_at WHERE event_id = 'e03'")).rejects.toThrow(REFUSED);
+      await new AuditEventVersions().up(runner);
+    } finally {
+      await runner.release();
+    }
+    expect((await pendingSchemaChanges(current)).up).toEqual([]);
+    expect(await versions()).toEqual(EXPECTED);
+    await expect(run("UPDATE audit_event_patients SET version = 9 WHERE event_id = 'e03'")).rejects.toThrow(REFUSED);
   });
 });

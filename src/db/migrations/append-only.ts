@@ -19,7 +19,6 @@ export const NEVER_DELETED_TABLES_BY_MIGRATION = {
   Posting: ['posting_batches'],
   Automation: ['write_off_rules'],
 } as const;
-export const NEVER_DELETED_TABLES: readonly string[] = Object.values(NEVER_DELETED_TABLES_BY_MIGRATION).flat();
 
 /**
  * The derived values stored beside the facts of append-only rows: the only columns an UPDATE may set. The triggers

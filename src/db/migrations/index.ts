@@ -16,6 +16,8 @@ import { Posting1796145213928 as SqlitePosting } from './sqlite/1796145213928-Po
 import { Posting1796145213928 as PostgresPosting } from './postgres/1796145213928-Posting';
 import { Automation1796147336049 as SqliteAutomation } from './sqlite/1796147336049-Automation';
 import { Automation1796147336049 as PostgresAutomation } from './postgres/1796147336049-Automation';
+import { AuditEventVersions1796151482306 as SqliteAuditEventVersions } from './sqlite/1796151482306-AuditEventVersions';
+import { AuditEventVersions1796151482306 as PostgresAuditEventVersions } from './postgres/1796151482306-AuditEventVersions';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -24,6 +26,6 @@ type MigrationClass = new () => MigrationInterface;
  * (`npm run migration:generate -- Name`); triggers are written by hand.
  */
 export const MIGRATIONS: Record<DatabaseKind, MigrationClass[]> = {
-  sqlite: [SqliteInitial, SqliteAppendOnly, SqliteAuditInvestigation, SqliteAuditEventPatients, SqliteUniqueMrnPerPractice, SqliteStoredAmounts, SqlitePosting, SqliteAutomation],
-  postgres: [PostgresInitial, PostgresAppendOnly, PostgresAuditInvestigation, PostgresAuditEventPatients, PostgresUniqueMrnPerPractice, PostgresStoredAmounts, PostgresPosting, PostgresAutomation],
+  sqlite: [SqliteInitial, SqliteAppendOnly, SqliteAuditInvestigation, SqliteAuditEventPatients, SqliteUniqueMrnPerPractice, SqliteStoredAmounts, SqlitePosting, SqliteAutomation, SqliteAuditEventVersions],
+  postgres: [PostgresInitial, PostgresAppendOnly, PostgresAuditInvestigation, PostgresAuditEventPatients, PostgresUniqueMrnPerPractice, PostgresStoredAmounts, PostgresPosting, PostgresAutomation, PostgresAuditEventVersions],
 };
