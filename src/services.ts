@@ -29,7 +29,7 @@ export function createServices(db: Database, bus: BalanceBus, ledger: Config['le
   const credit = new CreditService(mutations);
   const remittances = new RemittanceService(mutations);
   const cancellations = new CancellationService(mutations);
-  const posting = new PostingService(db, mutations, audit, { payments, cancellations, writeOffs, credit, remittances });
+  const posting = new PostingService(db, mutations, audit, { payments, cancellations, writeOffs, credit, remittances, reader });
   return {
     db,
     bus,

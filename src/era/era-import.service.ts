@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Database, SqlRunner } from '../db/database';
-import type { AuditCaller, AuditService } from '../audit/audit.service';
+import { type AuditCaller, type AuditService, patientsOf } from '../audit/audit.service';
 import { roleCan } from '../auth/roles';
 import { RequestKey } from '../idempotency/request-key';
 import { candidateCharges, fileImportedAt, importedPayments, recordImports } from '../ledger-store/era-store';
@@ -57,7 +57,7 @@ export class EraImportService {
     const era = readFile(input.content);
     if (isRefusal(era)) return refuse(era);
     const payments = era.payments.map(paymentKey);
-    const seen = await this.alreadyImported(this.db, practiceId, fileHash, era);
+    const seen = await this.alreadyImported(this.db, practiceId, fileHash, era, payments);
     if (seen) {
       // A retry with the same key may have committed between the key's check above and this one: it is a replay.
       const committed = key && (await key.earlier<ImportResult>(this.db));
@@ -97,7 +97,7 @@ export class EraImportService {
       // committing later makes an insert below a unique violation, and the Database retries the unit, which sees it.
       const raced = key && (await key.earlier<ImportResult>(tx));
       if (raced) return raced.status === 'reused' ? raced.refusal : { replayed: raced.result };
-      const imported = await this.alreadyImported(tx, practiceId, fileHash, era);
+      const imported = await this.alreadyImported(tx, practiceId, fileHash, era, payments);
       if (imported) {
         // On PostgreSQL each statement sees the latest commit: the same key may have landed between the two reads.
         const landed = key && (await key.earlier<ImportResult>(tx));
@@ -117,8 +117,7 @@ export class EraImportService {
         payments.map((p, i) => ({ id: crypto.randomUUID(), ...p, fileHash, batchId: firstBatch.get(i)!, importedAt: now, importedBy: caller.actor.userId })),
       );
       await key?.store(tx, '', { batchIds }, now);
-      const patientIds = [...new Set(checked.flatMap(({ batch }) => batch.entries.map((e) => e.patientId)))];
-      await this.audit.recordIn(tx, caller, { operation: OPERATION, outcome: 'ACCEPTED', patientId: patientIds.length === 1 ? patientIds[0] : null, patientIds, entityIds: batchIds, occurredAt: now });
+      await this.audit.recordIn(tx, caller, { operation: OPERATION, outcome: 'ACCEPTED', ...patientsOf(checked.flatMap(({ batch }) => batch.entries)), entityIds: batchIds, occurredAt: now });
       return { batchIds };
     });
     if (isRefusal(outcome)) return refuse(outcome);
@@ -131,13 +130,21 @@ export class EraImportService {
     return result;
   }
 
-  /** DUPLICATE_REMITTANCE when the same file, or any payment of it (payer + TRN02), was imported before. */
-  private async alreadyImported(sql: SqlRunner, practiceId: string, fileHash: string, era: Era835): Promise<Refusal | null> {
+  /**
+   * DUPLICATE_REMITTANCE when the same file, or any payment of it (payer + TRN02), was imported before. `keys` are the
+   * file's payments' keys (paymentKey), in the file's order.
+   */
+  private async alreadyImported(
+    sql: SqlRunner,
+    practiceId: string,
+    fileHash: string,
+    era: Era835,
+    keys: readonly ReturnType<typeof paymentKey>[],
+  ): Promise<Refusal | null> {
     const fileAt = await fileImportedAt(sql, practiceId, fileHash);
     if (fileAt) {
       return refusal(RefusalCode.DUPLICATE_REMITTANCE, `This file was already imported on ${fileAt.slice(0, 10)}: its batches are in the Posting Tool. Nothing was imported again.`, CONTENT);
     }
-    const keys = era.payments.map(paymentKey);
     const [found] = await importedPayments(sql, practiceId, keys);
     if (!found) return null;
     const payment = era.payments[keys.findIndex((k) => k.payerKey === found.payerKey && k.traceNumber === found.traceNumber)];

@@ -86,8 +86,6 @@ export interface ProposedBatch {
   /** A payment too large for one batch is split into parts, in claim order (see ENTRIES_PER_IMPORTED_BATCH). */
   part: number;
   parts: number;
-  payerKey: string;
-  traceNumber: string;
   reference: string;
   payerName: string | null;
   depositDate: string | null;
@@ -163,7 +161,6 @@ interface Unit {
 }
 
 function proposePayment(payment: EraPayment, paymentIndex: number, index: ChargeIndex): ProposedBatch[] {
-  const { payerKey, traceNumber } = paymentKey(payment);
   const paymentIssues: RemittanceIssue[] = [];
   if (!payment.balanced) paymentIssues.push(unbalancedPayment(payment));
 
@@ -200,8 +197,6 @@ function proposePayment(payment: EraPayment, paymentIndex: number, index: Charge
     paymentIndex,
     part: k + 1,
     parts: parts.length,
-    payerKey,
-    traceNumber,
     reference: parts.length === 1 ? trace : `${trace} (part ${k + 1} of ${parts.length})`,
     payerName: plain(payment.payerName),
     depositDate: payment.depositDate,
@@ -381,15 +376,9 @@ function billedCode(line: EraServiceLine): string | null {
   return plain(line.adjudicatedCode) ?? plain(line.procedureCode);
 }
 
-/** DTM*472 (or the start of 150/151) of the line, else the claim's statement date (DTM*232). */
+/** DTM*472 (or the start of 150/151) of the line, else the claim's statement date (DTM*232): the parser's YYYY-MM-DD. */
 function dateOfService(claim: EraClaim, line: EraServiceLine): string | null {
-  return isoDate(line.serviceDate) ?? isoDate(claim.statementDate);
-}
-
-function isoDate(value: string | null): string | null {
-  if (!value) return null;
-  const digits = value.replace(/-/g, '');
-  return /^\d{8}$/.test(digits) ? `${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}` : null;
+  return line.serviceDate ?? claim.statementDate;
 }
 
 /** The first of the 835's balancing rules the claim breaks, and where. */

@@ -1,6 +1,6 @@
 import type { SqlRunner, Transaction } from '../db/database';
 import { toCents } from '../db/columns';
-import { insertRows, updateRows } from '../db/sql';
+import { inChunks, insertRows, marks, updateRows } from '../db/sql';
 
 /** The SQL of posting batches and their entries (docs/design.md §8.1): the ledger store is the one place it is written. */
 
@@ -37,9 +37,20 @@ export interface NewEntry {
   created?: Record<string, unknown>;
 }
 
-/** The batch, locked on PostgreSQL (`FOR UPDATE`) when read inside a unit that changes it. */
-export async function batchRow(sql: SqlRunner & Partial<Pick<Transaction, 'kind'>>, practiceId: string, batchId: string): Promise<BatchRow | null> {
-  const lock = sql.kind === 'postgres' ? ' FOR UPDATE' : '';
+/** The batch as committed, taking no lock: what a read (a preview) or a check before the unit of work sees. */
+export function batchRow(sql: SqlRunner, practiceId: string, batchId: string): Promise<BatchRow | null> {
+  return readBatch(sql, practiceId, batchId, '');
+}
+
+/**
+ * The batch inside a unit of work that changes it or depends on its status, with its row lock (PostgreSQL
+ * `FOR UPDATE`, as `lockPatient`; on SQLite the one writer already holds every lock).
+ */
+export function lockBatch(tx: Transaction, practiceId: string, batchId: string): Promise<BatchRow | null> {
+  return readBatch(tx, practiceId, batchId, tx.kind === 'postgres' ? ' FOR UPDATE' : '');
+}
+
+async function readBatch(sql: SqlRunner, practiceId: string, batchId: string, lock: string): Promise<BatchRow | null> {
   const [row] = await sql.query(
     `SELECT id, kind, status, reference, expected_total_cents, payment_total_cents FROM posting_batches WHERE id = ? AND practice_id = ?${lock}`,
     [batchId, practiceId],
@@ -188,45 +199,48 @@ export async function markBatch(
   );
 }
 
-/** The patients' balances as they are now: what a replayed post or negation answers with. */
-export async function currentBalances(sql: SqlRunner, practiceId: string, patientIds: readonly string[]) {
-  if (patientIds.length === 0) return [];
-  const rows = await sql.query(
-    `SELECT id, version, balance_updated_at, responsibility_cents, paid_cents, written_off_cents, outstanding_cents, credit_cents FROM patients
-     WHERE practice_id = ? AND id IN (${patientIds.map(() => '?').join(', ')}) ORDER BY id`,
-    [practiceId, ...patientIds],
-  );
-  return rows.map((r) => ({
-    patientId: String(r.id),
-    version: Number(r.version),
-    updatedAt: String(r.balance_updated_at),
-    responsibilityCents: toCents(r.responsibility_cents),
-    paidCents: toCents(r.paid_cents),
-    writtenOffCents: toCents(r.written_off_cents),
-    outstandingCents: toCents(r.outstanding_cents),
-    creditCents: toCents(r.credit_cents),
-  }));
-}
-
-/** The original amounts of allocations (an applied-credit entry's), to tell whether they can still be undone exactly. */
+/** The original amounts of allocations (applied-credit entries'), by id, to tell whether they can still be undone exactly. */
 export async function allocationAmounts(sql: SqlRunner, practiceId: string, ids: readonly string[]): Promise<Map<string, number>> {
-  if (ids.length === 0) return new Map();
-  const rows = await sql.query(`SELECT id, amount_cents FROM allocations WHERE practice_id = ? AND id IN (${ids.map(() => '?').join(', ')})`, [practiceId, ...ids]);
+  const rows = await inChunks(ids, (chunk) => sql.query(`SELECT id, amount_cents FROM allocations WHERE practice_id = ? AND id IN (${marks(chunk)})`, [practiceId, ...chunk]));
   return new Map(rows.map((r) => [String(r.id), toCents(r.amount_cents)]));
 }
 
 /** A removal and the write-off it removed from: what a negation writes off again. */
-export async function removalOf(sql: SqlRunner, practiceId: string, removalId: string): Promise<{ amountCents: number; lineId: string; reason: string; customReason: string | null } | null> {
-  const [row] = await sql.query(
-    `SELECT v.amount_cents, w.responsibility_id, w.reason, w.custom_reason FROM write_off_reversals v JOIN write_offs w ON w.id = v.write_off_id
-     WHERE v.id = ? AND v.practice_id = ?`,
-    [removalId, practiceId],
-  );
-  return row ? { amountCents: toCents(row.amount_cents), lineId: String(row.responsibility_id), reason: String(row.reason), customReason: row.custom_reason === null ? null : String(row.custom_reason) } : null;
+export interface RemovalRow {
+  amountCents: number;
+  lineId: string;
+  reason: string;
+  customReason: string | null;
 }
 
-/** A recorded remittance's external id and adjustments: what a negation reverses or records again. */
-export async function remittanceOf(sql: SqlRunner, practiceId: string, recordId: string): Promise<{ chargeId: string; externalId: string; adjustments: unknown[] } | null> {
-  const [row] = await sql.query('SELECT charge_id, external_id, adjustments FROM remittances WHERE id = ? AND practice_id = ?', [recordId, practiceId]);
-  return row ? { chargeId: String(row.charge_id), externalId: String(row.external_id), adjustments: JSON.parse(String(row.adjustments)) as unknown[] } : null;
+/** Removals by id, each with the write-off it removed from. */
+export async function removalsOf(sql: SqlRunner, practiceId: string, removalIds: readonly string[]): Promise<Map<string, RemovalRow>> {
+  const rows = await inChunks(removalIds, (chunk) =>
+    sql.query(
+      `SELECT v.id, v.amount_cents, w.responsibility_id, w.reason, w.custom_reason FROM write_off_reversals v JOIN write_offs w ON w.id = v.write_off_id
+       WHERE v.practice_id = ? AND v.id IN (${marks(chunk)})`,
+      [practiceId, ...chunk],
+    ),
+  );
+  return new Map(
+    rows.map((r) => [
+      String(r.id),
+      { amountCents: toCents(r.amount_cents), lineId: String(r.responsibility_id), reason: String(r.reason), customReason: r.custom_reason === null ? null : String(r.custom_reason) },
+    ]),
+  );
+}
+
+/** A recorded remittance's charge, external id and adjustments: what a negation reverses or records again. */
+export interface RemittanceRow {
+  chargeId: string;
+  externalId: string;
+  adjustments: unknown[];
+}
+
+/** Recorded remittances by their row id. */
+export async function remittancesOf(sql: SqlRunner, practiceId: string, recordIds: readonly string[]): Promise<Map<string, RemittanceRow>> {
+  const rows = await inChunks(recordIds, (chunk) =>
+    sql.query(`SELECT id, charge_id, external_id, adjustments FROM remittances WHERE practice_id = ? AND id IN (${marks(chunk)})`, [practiceId, ...chunk]),
+  );
+  return new Map(rows.map((r) => [String(r.id), { chargeId: String(r.charge_id), externalId: String(r.external_id), adjustments: JSON.parse(String(r.adjustments)) as unknown[] }]));
 }

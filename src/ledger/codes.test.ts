@@ -1,4 +1,4 @@
-import { RefusalCode, Tooltip, isRefusal, notFound, refusal } from './codes';
+import { RefusalCode, Tooltip, isRefusal, notFound, refusal, refusalOf } from './codes';
 
 describe('RefusalCode', () => {
   it('maps every code to itself (clients switch on the string)', () => {
@@ -148,5 +148,13 @@ describe('notFound', () => {
       message: 'No payment with that id was found.',
       field: ['input', 'paymentId'],
     });
+  });
+});
+
+describe('refusalOf', () => {
+  test('the refusal a check returned, or null when it passed', () => {
+    const refused = refusal(RefusalCode.INVALID_TEXT, 'Enter a reason.', ['input', 'reason']);
+    expect(refusalOf(refused)).toBe(refused);
+    for (const passed of ['text', null, 0, [], { id: 'x', code: 'C', message: 'm' }]) expect(refusalOf(passed)).toBeNull();
   });
 });

@@ -82,6 +82,11 @@ export function isRefusal(value: unknown): value is Refusal {
   return typeof value === 'object' && value !== null && 'code' in value && 'message' in value && !('id' in value);
 }
 
+/** The refusal a check returned, or null when it passed (whatever value it returned then). */
+export function refusalOf(checked: unknown): Refusal | null {
+  return isRefusal(checked) ? checked : null;
+}
+
 /** The tooltip texts of docs/design.md §2.5, word for word. */
 export const Tooltip = {
   FORBIDDEN: "You don't have permission to do this.",

@@ -1,4 +1,4 @@
-import { CreditAllocation, CreditLine, planApplyCredit } from './credit';
+import { CreditAllocation, CreditLine, creditInputRefusal, planApplyCredit } from './credit';
 import { MAX_ALLOCATIONS_PER_PAYMENT, MAX_LINES_PER_PAYMENT, MAX_PAYMENTS_PER_CREDIT } from './limits';
 import { MAX_INPUT_CENTS } from './money';
 import { AllocationState, LineState, PaymentState } from './types';
@@ -342,5 +342,19 @@ describe('planApplyCredit does not modify its inputs', () => {
     expect(planApplyCredit(payments, lines, Object.freeze([Object.freeze(ask('L2', 10))]))).toEqual([take('P1', 'L2', 10)]);
     expect(lines.map((l) => l.id)).toEqual(['L2', 'L1']);
     expect(lines[1].paidCents).toBe(0);
+  });
+});
+
+// A batch entry is refused as it is added with the code, message and field its single mutation gives (docs/design.md §8.1).
+describe('the input refusal of applyCredit', () => {
+  test('the allocation amounts, when it names any', () => {
+    expect(creditInputRefusal({ allocations: [{ responsibilityId: 'L1', amountCents: 0 }] })).toEqual({
+      code: 'INVALID_AMOUNT',
+      message: 'Each allocation must be greater than $0.00.',
+      field: ['input', 'allocations', '0', 'amountCents'],
+    });
+    expect(creditInputRefusal({})).toBeNull();
+    expect(creditInputRefusal({ allocations: null })).toBeNull();
+    expect(creditInputRefusal({ allocations: [{ responsibilityId: 'L1', amountCents: 100 }] })).toBeNull();
   });
 });

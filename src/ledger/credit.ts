@@ -1,5 +1,6 @@
 import { Refusal, RefusalCode, notFound, refusal } from './codes';
-import { formatCents, isPositiveCents, sumCents } from './money';
+import { formatCents, sumCents } from './money';
+import { RequestedAllocation, checkAllocationAmounts, checkAllocationAmount } from './payment';
 import { MAX_LINES_PER_CREDIT, MAX_LINES_PER_PAYMENT, MAX_PAYMENTS_PER_CREDIT, checkAllocationCount } from './limits';
 import { openCents, unallocatedCents } from './lines';
 import { AllocationState, LineState, PaymentState } from './types';
@@ -42,7 +43,8 @@ export function planApplyCredit(
       const field = [...ALLOCATIONS_FIELD, String(index)];
       const line = byId.get(r.responsibilityId);
       if (!line) return notFound('PR line for this patient', [...field, 'responsibilityId']);
-      if (!isPositiveCents(r.amountCents)) return refusal(RefusalCode.INVALID_AMOUNT, 'Each allocation must be greater than $0.00.', [...field, 'amountCents']);
+      const badAmount = checkAllocationAmount(r.amountCents, index);
+      if (badAmount) return badAmount;
       const room = open.get(line.id)!;
       if (r.amountCents > room) {
         return refusal(RefusalCode.ALLOCATION_EXCEEDS_OPEN, `Only ${formatCents(Math.max(0, room))} is open on this PR.`, [...field, 'amountCents']);
@@ -85,6 +87,14 @@ export function planApplyCredit(
   // Without allocations, what cannot be placed stays credit for a later application; but something must move.
   if (allocations.length === 0) return creditCannotReach();
   return allocations;
+}
+
+/**
+ * What applyCredit refuses about its input alone, before any row is read (docs/design.md §2.5, §8.1): the amounts of
+ * the allocations it names, if any.
+ */
+export function creditInputRefusal(input: { allocations?: readonly RequestedAllocation[] | null }): Refusal | null {
+  return checkAllocationAmounts(input.allocations);
 }
 
 function creditCannotReach(): Refusal {

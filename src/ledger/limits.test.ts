@@ -33,7 +33,7 @@ function lines(n: number): LineState[] {
 }
 const adj = (groupCode: string, reasonCode: string, amountCents: number): Adjustment => ({ groupCode, reasonCode, amountCents });
 const prAdjustments = (n: number) => Array.from({ length: n }, () => adj('PR', '2', 100));
-const payment = (over: Partial<PaymentState> = {}): PaymentState => ({ id: 'P1', amountCents: 10000, refundedCents: 0, allocations: [], ...over });
+const payment = (over: Partial<PaymentState> = {}): PaymentState => ({ id: 'P1', amountCents: 10000, refundedCents: 0, voidedCents: 0, allocations: [], ...over });
 
 const linesRefusal = (field: string[], wouldHave: number) => ({
   code: 'TOO_MANY_ITEMS',

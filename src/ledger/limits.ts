@@ -77,7 +77,8 @@ export const MAX_ISSUES_PER_BATCH = MAX_ENTRIES_PER_BATCH;
 export const MAX_PREVIEW_USER_ERRORS = MAX_ENTRIES_PER_BATCH + 1;
 /**
  * A preview lists every line the batch touches, so a batch may touch at most this many: each entry is counted at the
- * most it can touch when it is added (`entryLineBudget`), and a batch over the budget refuses more entries.
+ * most it can touch when it is added (`lineBudget`, src/posting/posting.service.ts), and a batch over the budget
+ * refuses more entries.
  */
 export const MAX_PREVIEW_LINES = 10_000;
 /** The most lines one remittance or reversal entry can touch: the lines it adds and those of its charge it empties. */

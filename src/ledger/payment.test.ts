@@ -1,4 +1,4 @@
-import { checkPaymentAmount, planBalancePayment, planLinePayment } from './payment';
+import { checkAllocationAmount, checkAllocationAmounts, checkPaymentAmount, paymentInputRefusal, planBalancePayment, planLinePayment } from './payment';
 import { MAX_INPUT_CENTS } from './money';
 import { LineState } from './types';
 
@@ -270,5 +270,33 @@ describe('planBalancePayment', () => {
     const frozen = new Map([...lines].map(([k, v]) => [k, Object.freeze({ ...v })]));
     planBalancePayment(10000, [{ responsibilityId: 'L1', amountCents: 10000 }], frozen);
     expect(frozen.get('L1')?.paidCents).toBe(0);
+  });
+});
+
+// A batch entry is refused as it is added with the code, message and field its single mutation gives (docs/design.md §8.1).
+describe('the input refusal of recordPayment', () => {
+  test("a balance payment's amount and allocations as planBalancePayment refuses them", () => {
+    const lines = byId(line('L1'));
+    expect(paymentInputRefusal({ amountCents: 0 })).toEqual(planBalancePayment(0, [], lines));
+    const allocations = [{ responsibilityId: 'L1', amountCents: -5 }];
+    expect(paymentInputRefusal({ amountCents: 1000, allocations })).toEqual(planBalancePayment(1000, allocations, lines));
+    expect(paymentInputRefusal({ amountCents: 1000, purpose: 'BALANCE', allocations: [{ responsibilityId: 'L1', amountCents: 5 }, { responsibilityId: 'L1', amountCents: 0 }] })).toEqual({
+      code: 'INVALID_AMOUNT',
+      message: 'Each allocation must be greater than $0.00.',
+      field: ['input', 'allocations', '1', 'amountCents'],
+    });
+    // The amount before the allocations.
+    expect(paymentInputRefusal({ amountCents: 0, allocations })).toEqual(checkPaymentAmount(0));
+    expect(paymentInputRefusal({ amountCents: 1000, allocations: [{ responsibilityId: 'L1', amountCents: 1000 }] })).toBeNull();
+    // A payment that pays its own new line is refused its allocations as such (ALLOCATION_NOT_ALLOWED) when it runs.
+    expect(paymentInputRefusal({ amountCents: 1000, purpose: 'COPAY', allocations })).toBeNull();
+    expect(paymentInputRefusal({ amountCents: 0, purpose: 'COPAY' })).toEqual(planLinePayment('COPAY', 0, null, false));
+  });
+
+  test('allocation amounts', () => {
+    expect(checkAllocationAmount(1, 0)).toBeNull();
+    for (const cents of [0, -1, 1.5]) expect(checkAllocationAmount(cents, 3)).toMatchObject({ code: 'INVALID_AMOUNT', field: ['input', 'allocations', '3', 'amountCents'] });
+    expect(checkAllocationAmounts(null)).toBeNull();
+    expect(checkAllocationAmounts([])).toBeNull();
   });
 });

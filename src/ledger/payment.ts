@@ -33,6 +33,30 @@ export function checkPaymentAmount(amountCents: number): Refusal | null {
   return isPositiveCents(amountCents) ? null : refusal(RefusalCode.INVALID_AMOUNT, 'Enter a payment amount greater than $0.00.', ['input', 'amountCents']);
 }
 
+/** The amount of the allocation at `index` of a payment or of applied credit: whole cents, more than $0.00. */
+export function checkAllocationAmount(amountCents: number, index: number): Refusal | null {
+  if (isPositiveCents(amountCents)) return null;
+  return refusal(RefusalCode.INVALID_AMOUNT, 'Each allocation must be greater than $0.00.', ['input', 'allocations', String(index), 'amountCents']);
+}
+
+/** The first allocation whose amount checkAllocationAmount refuses. */
+export function checkAllocationAmounts(allocations: readonly RequestedAllocation[] | null | undefined): Refusal | null {
+  for (const [index, allocation] of (allocations ?? []).entries()) {
+    const bad = checkAllocationAmount(allocation.amountCents, index);
+    if (bad) return bad;
+  }
+  return null;
+}
+
+/**
+ * What recordPayment refuses about its input alone, before any row is read (docs/design.md §2.5, §8.1), in the order
+ * the mutation checks it: the amount, then a balance payment's allocation amounts. (A payment that pays its own new
+ * line takes no allocations at all: planLinePayment refuses them as such, against the charge.)
+ */
+export function paymentInputRefusal(input: { amountCents: number; purpose?: PaymentPurpose | null; allocations?: readonly RequestedAllocation[] | null }): Refusal | null {
+  return checkPaymentAmount(input.amountCents) ?? ((input.purpose ?? 'BALANCE') === 'BALANCE' ? checkAllocationAmounts(input.allocations) : null);
+}
+
 /**
  * Plans a payment that creates its own line (docs/design.md §2.2): the charge must be given, must have room for one more
  * line, and the new line must fit within what the charge has room for. `charge.lines` are all of that charge's lines.
@@ -79,9 +103,8 @@ export function planBalancePayment(
     const field = ['input', 'allocations', String(index)];
     const line = lines.get(allocation.responsibilityId);
     if (!line) return notFound('PR line', [...field, 'responsibilityId']);
-    if (!isPositiveCents(allocation.amountCents)) {
-      return refusal(RefusalCode.INVALID_AMOUNT, 'Each allocation must be greater than $0.00.', [...field, 'amountCents']);
-    }
+    const badAmount = checkAllocationAmount(allocation.amountCents, index);
+    if (badAmount) return badAmount;
     const total = (perLine.get(line.id) ?? 0) + allocation.amountCents;
     const open = openCents(line);
     if (total > open) {

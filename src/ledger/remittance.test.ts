@@ -1,4 +1,14 @@
-import { ADJUSTMENT_GROUPS, Adjustment, checkAdjustments, kindForReasonCode, planRemittance, planReverseRemittance, remittanceToReverse } from './remittance';
+import {
+  ADJUSTMENT_GROUPS,
+  Adjustment,
+  checkAdjustments,
+  kindForReasonCode,
+  planRemittance,
+  planReverseRemittance,
+  remittanceInputRefusal,
+  remittanceToReverse,
+  reverseRemittanceInputRefusal,
+} from './remittance';
 import { LedgerRemittance } from './ledger-state';
 import { MAX_LINES_PER_CHARGE, MAX_LINES_PER_PAYMENT } from './limits';
 import { MAX_INPUT_CENTS } from './money';
@@ -549,5 +559,22 @@ describe('remittanceToReverse (docs/design.md §8.3)', () => {
 
   it('ALREADY_REVERSED for one reversed or replaced before', () => {
     expect(remittanceToReverse(charge, 'ERA-2', FIELD)).toEqual({ code: 'ALREADY_REVERSED', message: 'Remittance ERA-2 was already reversed.', field: FIELD });
+  });
+});
+
+// A batch entry is refused as it is added with the code, message and field its single mutation gives (docs/design.md §8.1).
+describe('the input refusals of recordRemittance and reverseRemittance', () => {
+  test('recordRemittance: the remittance id, the one it replaces, then the adjustments', () => {
+    const adjustments = [{ groupCode: 'XX', reasonCode: '1', amountCents: 100 }];
+    expect(remittanceInputRefusal({ remittanceId: 'ERA-1', adjustments })).toEqual(checkAdjustments(adjustments));
+    expect(remittanceInputRefusal({ remittanceId: ' ', adjustments })).toMatchObject({ code: 'INVALID_TEXT', field: ['input', 'remittanceId'] });
+    expect(remittanceInputRefusal({ remittanceId: 'ERA-2', replacesRemittanceId: 'bad\u0007id', adjustments })).toMatchObject({ code: 'INVALID_TEXT', field: ['input', 'replacesRemittanceId'] });
+    expect(remittanceInputRefusal({ remittanceId: 'ERA-2', replacesRemittanceId: ' ', adjustments: [{ groupCode: 'PR', reasonCode: '1', amountCents: 100 }] })).toBeNull();
+  });
+
+  test('reverseRemittance: the remittance id, then the reason', () => {
+    expect(reverseRemittanceInputRefusal({ remittanceId: 'ERA-1', reason: ' ' })).toMatchObject({ code: 'INVALID_TEXT', field: ['input', 'reason'] });
+    expect(reverseRemittanceInputRefusal({ remittanceId: ' ', reason: ' ' })).toMatchObject({ code: 'INVALID_TEXT', field: ['input', 'remittanceId'] });
+    expect(reverseRemittanceInputRefusal({ remittanceId: 'ERA-1', reason: 'Reversed' })).toBeNull();
   });
 });

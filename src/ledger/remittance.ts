@@ -1,4 +1,5 @@
-import { Refusal, RefusalCode, refusal } from './codes';
+import { Refusal, RefusalCode, refusal, refusalOf } from './codes';
+import { cleanOptionalText, cleanReason, cleanRemittanceId } from './text';
 import { isPositiveCents, sumCents } from './money';
 import { exceedsCharge } from './charge';
 import { MAX_LINES_PER_PAYMENT, checkAdjustmentCount, checkLinesPerCharge } from './limits';
@@ -75,6 +76,24 @@ export function checkAdjustments(adjustments: readonly Adjustment[]): Adjustment
     clean.push({ groupCode, reasonCode, amountCents: adjustment.amountCents });
   }
   return clean;
+}
+
+/** The remittance a correction replaces (§8.3): optional, a remittance id when given. Returns the cleaned id. */
+export function cleanReplacedRemittanceId(replacesRemittanceId: string | null | undefined): string | null | Refusal {
+  return cleanOptionalText(replacesRemittanceId, { label: 'remittance id', field: ['input', 'replacesRemittanceId'] });
+}
+
+/**
+ * What recordRemittance refuses about its input alone, before any row is read (docs/design.md §2.5, §8.1), in the
+ * order the mutation checks it: the remittance id, the one it replaces, then the adjustments (checkAdjustments).
+ */
+export function remittanceInputRefusal(input: { remittanceId: string; replacesRemittanceId?: string | null; adjustments?: readonly Adjustment[] | null }): Refusal | null {
+  return refusalOf(cleanRemittanceId(input.remittanceId)) ?? refusalOf(cleanReplacedRemittanceId(input.replacesRemittanceId)) ?? refusalOf(checkAdjustments(input.adjustments ?? []));
+}
+
+/** What reverseRemittance refuses about its input alone, in the order the mutation checks it: the remittance id, the reason. */
+export function reverseRemittanceInputRefusal(input: { remittanceId: string; reason: string }): Refusal | null {
+  return refusalOf(cleanRemittanceId(input.remittanceId)) ?? refusalOf(cleanReason(input.reason));
 }
 
 /**

@@ -34,3 +34,13 @@ export function cleanOptionalText(value: string | null | undefined, rule: TextRu
   if (value === null || value === undefined || value.trim() === '') return null;
   return cleanText(value, rule);
 }
+
+/** The `reason` of an input (a removal, a refund, a void, a reversal): required text. Returns the cleaned reason. */
+export function cleanReason(reason: string): string | Refusal {
+  return cleanText(reason, { label: 'reason', field: ['input', 'reason'] });
+}
+
+/** A remittance id, where `field` is where the input names it: required text. Returns the cleaned id. */
+export function cleanRemittanceId(remittanceId: string, field: readonly string[] = ['input', 'remittanceId']): string | Refusal {
+  return cleanText(remittanceId, { label: 'remittance id', field });
+}

@@ -1,4 +1,16 @@
-import { WRITE_OFF_REASONS, WriteOffReason, WriteOffReasons, checkWriteOffReason, planRemoval, planWriteOff } from './write-off';
+import {
+  WRITE_OFF_REASONS,
+  WriteOffReason,
+  WriteOffReasons,
+  checkRemovalAmount,
+  checkWriteOffAmount,
+  checkWriteOffReason,
+  planRemoval,
+  planWriteOff,
+  removalInputRefusal,
+  writeOffInputRefusal,
+} from './write-off';
+import { cleanText } from './text';
 import { MAX_INPUT_CENTS } from './money';
 import { LineState, WriteOffState } from './types';
 
@@ -194,5 +206,35 @@ describe('planRemoval', () => {
     expect(planRemoval(wo(0), 0, null)).toEqual(nothing);
     expect(planRemoval(wo(0), 0, 1)).toEqual(nothing);
     expect(planRemoval(wo(0), 0, -1)).toEqual(nothing);
+  });
+});
+
+// A batch entry is refused as it is added with the code, message and field its single mutation gives (docs/design.md §8.1).
+describe('the input refusals of writeOff and removeWriteOff', () => {
+  test('a write-off amount as planWriteOff refuses it', () => {
+    for (const cents of [0, -1, 1.5]) {
+      expect(writeOffInputRefusal({ amountCents: cents, reason: 'SMALL_BALANCE' })).toEqual(planWriteOff(line(), 0, cents));
+      expect(checkWriteOffAmount(cents)).toEqual(planWriteOff(line(), 0, cents));
+    }
+    expect(writeOffInputRefusal({ amountCents: 100, reason: 'SMALL_BALANCE' })).toBeNull();
+    expect(writeOffInputRefusal({ amountCents: 100, reason: 'OTHER' })).toMatchObject({ code: 'CUSTOM_REASON_REQUIRED' });
+    expect(writeOffInputRefusal({ amountCents: 100, reason: 'SMALL_BALANCE', note: 'bad\u0007note' })).toMatchObject({ code: 'INVALID_TEXT', field: ['input', 'note'] });
+    expect(writeOffInputRefusal({ amountCents: 100, reason: 'SMALL_BALANCE', note: 'two\nlines' })).toBeNull();
+    // The amount first, then the reason, then the note, as writeOff checks them.
+    expect(writeOffInputRefusal({ amountCents: 0, reason: 'OTHER', note: 'bad\u0007note' })).toMatchObject({ code: 'INVALID_AMOUNT' });
+    expect(writeOffInputRefusal({ amountCents: 100, reason: 'OTHER', note: 'bad\u0007note' })).toMatchObject({ code: 'CUSTOM_REASON_REQUIRED' });
+  });
+
+  test('a removal amount as planRemoval refuses it: empty removes all of it', () => {
+    for (const cents of [0, -1, 1.5]) {
+      expect(removalInputRefusal({ amountCents: cents, reason: 'Entered in error' })).toEqual(planRemoval(wo(5000), 0, cents));
+      expect(checkRemovalAmount(cents)).toEqual(planRemoval(wo(5000), 0, cents));
+    }
+    expect(removalInputRefusal({ amountCents: 0, reason: 'x' })!.message).toBe('Enter an amount greater than $0.00, or leave it empty to remove all of it.');
+    expect(removalInputRefusal({ amountCents: null, reason: 'Entered in error' })).toBeNull();
+    expect(checkRemovalAmount(undefined)).toBeNull();
+    expect(removalInputRefusal({ reason: '   ' })).toEqual(cleanText('   ', { label: 'reason', field: ['input', 'reason'] }));
+    // The amount before the reason.
+    expect(removalInputRefusal({ amountCents: -1, reason: '   ' })).toMatchObject({ code: 'INVALID_AMOUNT' });
   });
 });

@@ -1,9 +1,9 @@
-import { Refusal, RefusalCode, isRefusal, refusal } from './codes';
+import { Refusal, RefusalCode, isRefusal, refusal, refusalOf } from './codes';
 import { nextWriteOffBlocker, removalBlocker } from './availability';
 import { formatCents, isPositiveCents } from './money';
 import { checkRemovalCount } from './limits';
 import { openCents } from './lines';
-import { cleanOptionalText } from './text';
+import { MAX_NOTE_LENGTH, cleanOptionalText, cleanReason } from './text';
 import { LineState, WriteOffState } from './types';
 
 /** The standard write-off reasons (docs/design.md §2.3), served to the dropdown in this order. */
@@ -43,6 +43,35 @@ export function checkWriteOffReason(reason: WriteOffReason, customReason: string
   return custom;
 }
 
+/** A write-off's note: optional, up to MAX_NOTE_LENGTH, line breaks allowed. Returns the cleaned note. */
+export function cleanWriteOffNote(note: string | null | undefined): string | null | Refusal {
+  return cleanOptionalText(note, { label: 'note', field: ['input', 'note'], max: MAX_NOTE_LENGTH, multiline: true });
+}
+
+/** A write-off amount: whole cents, more than $0.00. */
+export function checkWriteOffAmount(amountCents: number): Refusal | null {
+  return isPositiveCents(amountCents) ? null : refusal(RefusalCode.INVALID_AMOUNT, 'Enter an amount greater than $0.00.', AMOUNT_FIELD);
+}
+
+/** A removal amount: absent (all that is still active), or whole cents more than $0.00. */
+export function checkRemovalAmount(amountCents: number | null | undefined): Refusal | null {
+  if (amountCents === null || amountCents === undefined || isPositiveCents(amountCents)) return null;
+  return refusal(RefusalCode.INVALID_AMOUNT, 'Enter an amount greater than $0.00, or leave it empty to remove all of it.', AMOUNT_FIELD);
+}
+
+/**
+ * What writeOff refuses about its input alone, before any row is read (docs/design.md §2.5, §8.1), in the order the
+ * mutation checks it: the amount (as planWriteOff), the reason (checkWriteOffReason), the note.
+ */
+export function writeOffInputRefusal(input: { amountCents: number; reason: WriteOffReason; customReason?: string | null; note?: string | null }): Refusal | null {
+  return checkWriteOffAmount(input.amountCents) ?? refusalOf(checkWriteOffReason(input.reason, input.customReason)) ?? refusalOf(cleanWriteOffNote(input.note));
+}
+
+/** What removeWriteOff refuses about its input alone, in the order the mutation checks it: the amount (as planRemoval), the reason. */
+export function removalInputRefusal(input: { amountCents?: number | null; reason: string }): Refusal | null {
+  return checkRemovalAmount(input.amountCents) ?? refusalOf(cleanReason(input.reason));
+}
+
 /**
  * Checks a write-off of `amountCents` against the line (docs/design.md §2.3), which holds `writeOffCount` write-offs so far.
  * Returns the amount to write off.
@@ -50,9 +79,8 @@ export function checkWriteOffReason(reason: WriteOffReason, customReason: string
 export function planWriteOff(line: LineState, writeOffCount: number, amountCents: number): number | Refusal {
   const blocker = nextWriteOffBlocker(line, writeOffCount, true);
   if (blocker) return blocker;
-  if (!isPositiveCents(amountCents)) {
-    return refusal(RefusalCode.INVALID_AMOUNT, 'Enter an amount greater than $0.00.', AMOUNT_FIELD);
-  }
+  const badAmount = checkWriteOffAmount(amountCents);
+  if (badAmount) return badAmount;
   const open = openCents(line);
   if (amountCents > open) {
     return refusal(
@@ -71,11 +99,10 @@ export function planWriteOff(line: LineState, writeOffCount: number, amountCents
 export function planRemoval(writeOff: WriteOffState, removalCount: number, amountCents: number | null | undefined): number | Refusal {
   const blocker = removalBlocker(writeOff, true);
   if (blocker) return blocker;
+  const badAmount = checkRemovalAmount(amountCents);
+  if (badAmount) return badAmount;
   // Removing all that is active always fits: it leaves nothing a remittance could still remove.
   if (amountCents === null || amountCents === undefined) return writeOff.activeCents;
-  if (!isPositiveCents(amountCents)) {
-    return refusal(RefusalCode.INVALID_AMOUNT, 'Enter an amount greater than $0.00, or leave it empty to remove all of it.', AMOUNT_FIELD);
-  }
   if (amountCents > writeOff.activeCents) {
     return refusal(
       RefusalCode.REMOVAL_EXCEEDS_ACTIVE,

@@ -8,7 +8,7 @@ import {
   RequestedAllocation,
   checkAllocationCount,
   checkInstant,
-  cleanText,
+  cleanReason,
   isRefusal,
   linesOfCharge,
   notFound,
@@ -107,7 +107,7 @@ export class PaymentService {
         if (!payment) return notFound('payment', ['input', 'paymentId']);
         const plan = planRefund(payment, payment.refundCount, input.method, input.amountCents);
         if (isRefusal(plan)) return plan;
-        const reason = cleanText(input.reason, { label: 'reason', field: ['input', 'reason'] });
+        const reason = cleanReason(input.reason);
         if (isRefusal(reason)) return reason;
         const refundId = write.addRefund({ paymentId: payment.id, amountCents: plan.amountCents, returnedCents: plan.returnsMoney ? plan.amountCents : 0, method: input.method, reason });
         for (const takeback of plan.takebacks) write.reduce(takeback.allocationId, takeback.cents, plan.returnsMoney ? 'REFUND' : 'ACCOUNT_CREDIT', refundId);
@@ -127,7 +127,7 @@ export class PaymentService {
         if (!payment) return notFound('payment', ['input', 'paymentId']);
         const plan = planVoid(payment);
         if (isRefusal(plan)) return plan;
-        const reason = cleanText(input.reason, { label: 'reason', field: ['input', 'reason'] });
+        const reason = cleanReason(input.reason);
         if (isRefusal(reason)) return reason;
         for (const release of plan.releases) write.reduce(release.allocationId, release.cents, 'VOID');
         write.voidPayment(payment.id, plan.voidedCents, reason);

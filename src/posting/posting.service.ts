@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Database, Transaction } from '../db/database';
-import type { AuditCaller, AuditService } from '../audit/audit.service';
+import { type AuditCaller, type AuditService, patientsOf } from '../audit/audit.service';
 import { BATCH_KIND_PERMISSIONS, roleCan } from '../auth/roles';
 import { MoneyCommand, MoneyMutations, MutationResult, Step } from '../ledger-store/money-mutations';
 import { RequestKey } from '../idempotency/request-key';
@@ -11,38 +11,40 @@ import {
   allocationAmounts,
   appendEntries,
   batchRow,
-  currentBalances,
   deleteEntry,
   entriesOf,
   entryOwner,
   insertBatch,
+  lockBatch,
   markBatch,
-  remittanceOf,
-  removalOf,
+  remittancesOf,
+  removalsOf,
 } from '../ledger-store/posting-batches';
+import type { LedgerReader } from '../read-model/ledger-reader';
 import {
   Adjustment,
   MAX_ENTRIES_PER_ADD,
   MAX_ENTRIES_PER_BATCH,
   MAX_LINES_PER_REMITTANCE_ENTRY,
   MAX_LINES_PER_CREDIT,
-  MAX_NOTE_LENGTH,
   MAX_PREVIEW_LINES,
   Refusal,
   RefusalCode,
   Tooltip,
-  checkAdjustments,
   checkCalendarDate,
-  checkPaymentAmount,
-  checkWriteOffReason,
   cleanOptionalText,
   cleanText,
+  creditInputRefusal,
   formatCents,
-  isPositiveCents,
   isRefusal,
   notFound,
+  paymentInputRefusal,
   refusal,
+  remittanceInputRefusal,
+  removalInputRefusal,
+  reverseRemittanceInputRefusal,
   sumCents,
+  writeOffInputRefusal,
 } from '../ledger';
 import type { PaymentService, RecordPaymentCommand } from '../payments/payment.service';
 import type { CancellationService } from '../responsibilities/cancellation.service';
@@ -114,6 +116,8 @@ export interface PostingServices {
   writeOffs: WriteOffService;
   credit: CreditService;
   remittances: RemittanceService;
+  /** What a replayed post or negation answers with: the touched patients' balances as they are now. */
+  reader: LedgerReader;
 }
 
 /**
@@ -132,6 +136,8 @@ export class PostingService {
     const practiceId = caller.actor.practiceId;
     const operation = 'createPostingBatch';
     const refuse = (why: Refusal) => this.refuse(caller, operation, why);
+    // One call adds at most MAX_ENTRIES_PER_ADD, as addPostingEntries; a batch checked whole (`check`) holds more.
+    if ((input.entries?.length ?? 0) > MAX_ENTRIES_PER_ADD) return refuse(tooMany(MAX_ENTRIES_PER_ADD, ['input', 'entries']));
     const checked = await this.check(caller, input);
     if (isRefusal(checked)) return refuse(checked);
     const key = RequestKey.of(practiceId, operation, idempotencyKey, input);
@@ -152,9 +158,11 @@ export class PostingService {
   /**
    * Checks a new batch and its entries as createPostingBatch does (role, texts, amounts, each entry's shape and
    * ownership, the line budget), and writes nothing: what `insertDraft` then writes. An 835 import checks every batch
-   * of a file this way before it writes any (docs/design.md §9.1).
+   * of a file this way before it writes any (docs/design.md §9.1), and a write-off rule run its one batch (§9.2): up to
+   * MAX_ENTRIES_PER_BATCH entries, in the caller's one unit of work, where createPostingBatch takes MAX_ENTRIES_PER_ADD.
    */
   async check(caller: AuditCaller, input: Omit<CreateBatchCommand, 'idempotencyKey'>): Promise<CheckedBatch | Refusal> {
+    if ((input.entries?.length ?? 0) > MAX_ENTRIES_PER_BATCH) return tooMany(MAX_ENTRIES_PER_BATCH, ['input', 'entries']);
     if (!this.mayWork(caller, input.kind)) return forbidden();
     const reference = cleanText(input.reference, { label: 'reference', field: ['input', 'reference'] });
     if (isRefusal(reference)) return reference;
@@ -166,7 +174,7 @@ export class PostingService {
     if (expected !== null && !(Number.isSafeInteger(expected) && expected >= 0)) {
       return refusal(RefusalCode.INVALID_AMOUNT, 'The expected total is a whole number of cents, $0.00 or more.', ['input', 'expectedTotalCents']);
     }
-    const entries = await this.prepare(caller, input.kind, input.entries ?? [], 0);
+    const entries = await this.prepare(caller, input.kind, input.entries ?? []);
     if (isRefusal(entries)) return entries;
     if (lineBudget(entries) > MAX_PREVIEW_LINES) return tooManyLines();
     return { kind: input.kind, reference, payerName, depositDate, expectedTotalCents: expected, entries };
@@ -192,11 +200,11 @@ export class PostingService {
     if (input.entries.length > MAX_ENTRIES_PER_ADD) return refuse(tooMany(MAX_ENTRIES_PER_ADD, ['input', 'entries']));
     const batch = await this.draft(caller, input.batchId);
     if (isRefusal(batch)) return refuse(batch);
-    const entries = await this.prepare(caller, batch.kind as PostingBatchKind, input.entries, 0);
+    const entries = await this.prepare(caller, batch.kind as PostingBatchKind, input.entries);
     if (isRefusal(entries)) return refuse(entries);
     const outcome = await this.db.transaction(async (tx) => {
       // Checked again inside the unit: the batch may have been posted meanwhile.
-      const locked = await batchRow(tx, practiceId, batch.id);
+      const locked = await lockBatch(tx, practiceId, batch.id);
       if (locked?.status !== 'DRAFT') return notDraft();
       const stored = await entriesOf(tx, practiceId, batch.id);
       if (stored.length + entries.length > MAX_ENTRIES_PER_BATCH) return tooMany(MAX_ENTRIES_PER_BATCH, ['input', 'entries']);
@@ -218,7 +226,7 @@ export class PostingService {
     const batch = await this.draft(caller, batchId);
     if (isRefusal(batch)) return refuse(batch);
     const outcome = await this.db.transaction(async (tx) => {
-      const locked = await batchRow(tx, practiceId, batchId);
+      const locked = await lockBatch(tx, practiceId, batchId);
       if (locked?.status !== 'DRAFT') return notDraft();
       await deleteEntry(tx, practiceId, batchId, input.entryId);
       await this.audit.recordIn(tx, caller, { operation, outcome: 'ACCEPTED', patientId, entityIds: [batchId, input.entryId] });
@@ -241,7 +249,7 @@ export class PostingService {
       const why = notDraft();
       return { valid: false, userErrors: [{ code: why.code, message: why.message, field: [...why.field!] }], patients: [], lines: [], token: '' };
     }
-    const run = await this.mutations.dryRun(caller, this.steps(caller, entries), batch.id, (results) => outOfBalance(batch, entries, results));
+    const run = await this.mutations.dryRun(caller, this.steps(caller, entries), batch.id, () => outOfBalance(batch));
     const userErrors = run.refusals.map((r) => ({ code: r.code, message: r.message, field: r.field ? [...r.field] : undefined }));
     return {
       valid: userErrors.length === 0,
@@ -260,6 +268,8 @@ export class PostingService {
     if (!batch) return this.refuse(caller, operation, notFound('posting batch', ['input', 'batchId']));
     if (!this.mayWork(caller, batch.kind as PostingBatchKind)) return this.refuse(caller, operation, forbidden());
     const entries = await entriesOf(this.db, practiceId, batch.id);
+    // The batch as locked inside the unit: its status, and the payment total the entries posted add up to.
+    let locked: BatchRow | null = null;
     const outcome = await this.mutations.runMany(caller, {
       operation,
       input: { batchId: batch.id, previewToken: input.previewToken },
@@ -267,11 +277,11 @@ export class PostingService {
       steps: this.steps(caller, entries),
       batchId: batch.id,
       stale: async (tx, versions) => {
-        const locked = await batchRow(tx, practiceId, batch.id);
+        locked = await lockBatch(tx, practiceId, batch.id);
         if (locked?.status !== 'DRAFT') return notDraft();
         return previewToken(batch, entries, versions) === input.previewToken ? null : stalePreview();
       },
-      check: (results) => outOfBalance(batch, entries, results),
+      check: () => outOfBalance(locked ?? batch),
       finish: async (tx, results, now) => {
         // Entries added or removed since they were read make the preview stale, whatever the versions say.
         const current = await entriesOf(tx, practiceId, batch.id);
@@ -292,7 +302,8 @@ export class PostingService {
   /** A unit's own balances; for a replay, the touched patients' balances as they are now (docs/design.md §3). */
   private async balancesOf(caller: AuditCaller, outcome: { status: 'accepted'; balances: CommittedBalance[] } | { status: 'replayed' }, entries: readonly EntryRow[]) {
     if (outcome.status === 'accepted') return outcome.balances;
-    return currentBalances(this.db, caller.actor.practiceId, [...new Set(entries.map((e) => e.patientId))]);
+    const balances = await this.services.reader.balances(caller.actor.practiceId, [...new Set(entries.map((e) => e.patientId))]);
+    return balances.sort((a, b) => (a.patientId < b.patientId ? -1 : a.patientId > b.patientId ? 1 : 0));
   }
 
   /**
@@ -319,7 +330,7 @@ export class PostingService {
       steps: inverse.map((e) => e.step),
       batchId: negationId,
       stale: async (tx) => {
-        const locked = await batchRow(tx, practiceId, batch.id);
+        const locked = await lockBatch(tx, practiceId, batch.id);
         return locked?.status === 'POSTED' ? null : refusal(RefusalCode.ALREADY_NEGATED, 'This batch was already negated.', ['input', 'batchId']);
       },
       finish: async (tx, results, now) => {
@@ -360,11 +371,10 @@ export class PostingService {
   }
 
   /** Checks entries' shape and ownership as they are added (docs/design.md §8.1); the ledger rules wait for preview and post. */
-  private async prepare(caller: AuditCaller, kind: PostingBatchKind, inputs: readonly EntryInput[], offset: number): Promise<NewEntry[] | Refusal> {
-    if (inputs.length > MAX_ENTRIES_PER_ADD) return tooMany(MAX_ENTRIES_PER_ADD, ['input', 'entries']);
+  private async prepare(caller: AuditCaller, kind: PostingBatchKind, inputs: readonly EntryInput[]): Promise<NewEntry[] | Refusal> {
     const entries: NewEntry[] = [];
     for (const [i, entry] of inputs.entries()) {
-      const path = ['input', 'entries', String(offset + i)];
+      const path = ['input', 'entries', String(i)];
       const set = (Object.keys(MEMBERS) as (keyof EntryInput)[]).filter((m) => entry[m] !== null && entry[m] !== undefined);
       if (set.length !== 1) return refusal(RefusalCode.INVALID_ENTRY, 'Set exactly one kind of entry: payment, writeOff, removeWriteOff, applyCredit, remittance or reverseRemittance.', path);
       const member = set[0];
@@ -377,10 +387,11 @@ export class PostingService {
         return refusal(RefusalCode.INVALID_ENTRY, 'An entry takes no idempotency key of its own: give one to postPostingBatch.', [...path, member, 'idempotencyKey']);
       }
       const { idempotencyKey: _ignored, ...stored } = body;
-      const shape = shapeRefusal(entryKind, stored);
-      if (shape) return atEntry(shape, [...path, member]);
       const command = this.command(caller, entryKind, stored);
-      if (command.inputRefusal) return atEntry(command.inputRefusal, [...path, member]);
+      // The refusal the single mutation gives its input alone, with its code, message and field: its list bounds, then
+      // its amounts and texts (src/ledger). A single mutation checks the latter after the rows it names and their rules.
+      const inputRefusal = command.inputRefusal ?? inputRefusalOf(entryKind, stored);
+      if (inputRefusal) return atEntry(inputRefusal, [...path, member]);
       const patientId = await command.locate(this.db);
       if (isRefusal(patientId)) return atEntry(patientId, [...path, member]);
       entries.push({ id: crypto.randomUUID(), kind: entryKind, patientId, input: stored, ...display(entryKind, stored) });
@@ -425,6 +436,12 @@ export class PostingService {
     const { payments, writeOffs } = this.services;
     const inverse: { step: Step; entry: NewEntry }[] = [];
     const id = (value: unknown) => (typeof value === 'string' ? value : '');
+    const allocationIdsOf = (entry: EntryRow) => (Array.isArray(entry.created.allocationIds) ? entry.created.allocationIds.map(id) : []);
+    // What the entries name, read with one statement per kind of row (per IN-list chunk), not one per entry.
+    const ofKind = (...kinds: PostingEntryKind[]) => entries.filter((e) => kinds.includes(e.kind as PostingEntryKind));
+    const removals = await removalsOf(this.db, practiceId, ofKind('REMOVE_WRITE_OFF').map((e) => id(e.created.removalId)));
+    const allocations = await allocationAmounts(this.db, practiceId, ofKind('APPLY_CREDIT').flatMap(allocationIdsOf));
+    const remittances = await remittancesOf(this.db, practiceId, ofKind('REMITTANCE', 'REVERSE_REMITTANCE').map((e) => id(e.created.remittanceRecordId)));
     for (const [i, entry] of entries.map((e, index) => [index, e] as const).reverse()) {
       const path = ['entries', String(i)];
       const blank = { chargeId: null, responsibilityId: null, paymentId: null, writeOffId: null };
@@ -452,26 +469,26 @@ export class PostingService {
           break;
         }
         case 'REMOVE_WRITE_OFF': {
-          const removal = await removalOf(this.db, practiceId, id(created.removalId));
+          const removal = removals.get(id(created.removalId));
           if (!removal) throw new Error(`posted removal entry ${entry.id} names no removal`);
           const input = { responsibilityId: removal.lineId, amountCents: removal.amountCents, reason: removal.reason, customReason: removal.customReason, note: reason };
           add('REMOVE_WRITE_OFF', { writeOff: input }, writeOffs.writeOffCommand(caller, input as WriteOffCommand), -removal.amountCents, { responsibilityId: removal.lineId });
           break;
         }
         case 'APPLY_CREDIT': {
-          const amounts = await allocationAmounts(this.db, practiceId, Array.isArray(created.allocationIds) ? created.allocationIds.map(id) : []);
+          const amounts = new Map(allocationIdsOf(entry).flatMap((a) => (allocations.has(a) ? [[a, allocations.get(a)!] as const] : [])));
           add('APPLY_CREDIT', { returnCredit: [...amounts.keys()] }, returnCredit(entry.patientId, amounts), -entry.amountCents);
           break;
         }
         case 'REMITTANCE': {
-          const remittance = await remittanceOf(this.db, practiceId, id(created.remittanceRecordId));
+          const remittance = remittances.get(id(created.remittanceRecordId));
           if (!remittance) throw new Error(`posted remittance entry ${entry.id} names no remittance`);
           const input = { chargeId: remittance.chargeId, remittanceId: remittance.externalId, reason };
           add('REMITTANCE', { reverseRemittance: input }, this.services.remittances.reverseCommand(caller, input), -entry.amountCents, { chargeId: remittance.chargeId });
           break;
         }
         case 'REVERSE_REMITTANCE': {
-          const remittance = await remittanceOf(this.db, practiceId, id(created.remittanceRecordId));
+          const remittance = remittances.get(id(created.remittanceRecordId));
           if (!remittance) throw new Error(`posted reversal entry ${entry.id} names no remittance`);
           const input = { chargeId: remittance.chargeId, remittanceId: `${remittance.externalId} (recorded again)`.slice(0, 255), adjustments: remittance.adjustments as Adjustment[] };
           add('REVERSE_REMITTANCE', { remittance: input }, this.services.remittances.recordCommand(caller, input), -entry.amountCents, { chargeId: remittance.chargeId });
@@ -517,10 +534,22 @@ function stalePreview(): Refusal {
   return refusal(RefusalCode.PREVIEW_STALE, 'Something changed since the preview (a patient, or the batch): preview again, then post.', ['input', 'previewToken']);
 }
 
-/** The patients an edit's audit event is about: named as its patient when it is about one (docs/design.md §3). */
-function patientsOf(entries: readonly NewEntry[]): { patientId: string | null; patientIds: string[] } {
-  const patientIds = [...new Set(entries.map((e) => e.patientId))];
-  return { patientId: patientIds.length === 1 ? patientIds[0] : null, patientIds };
+/** What the mutation an entry of `kind` defers refuses about its amounts and texts alone (docs/design.md §2.5, §8.1). */
+function inputRefusalOf(kind: PostingEntryKind, input: Record<string, unknown>): Refusal | null {
+  switch (kind) {
+    case 'PAYMENT':
+      return paymentInputRefusal(input as unknown as RecordPaymentCommand);
+    case 'WRITE_OFF':
+      return writeOffInputRefusal(input as unknown as WriteOffCommand);
+    case 'REMOVE_WRITE_OFF':
+      return removalInputRefusal(input as unknown as RemoveWriteOffCommand);
+    case 'APPLY_CREDIT':
+      return creditInputRefusal(input as unknown as ApplyCreditCommand);
+    case 'REMITTANCE':
+      return remittanceInputRefusal(input as unknown as RecordRemittanceCommand);
+    case 'REVERSE_REMITTANCE':
+      return reverseRemittanceInputRefusal(input as unknown as ReverseRemittanceCommand);
+  }
 }
 
 function atEntry(why: Refusal, path: readonly string[]): Refusal {
@@ -534,10 +563,10 @@ function previewToken(batch: BatchRow, entries: readonly EntryRow[], versions: R
   return crypto.createHash('sha256').update(JSON.stringify(seen)).digest('base64url');
 }
 
-/** A DEPOSIT with an expected total must add up to it (docs/design.md §8.1). */
-function outOfBalance(batch: BatchRow, entries: readonly EntryRow[], _results: readonly MutationResult[]): Refusal | null {
+/** A DEPOSIT with an expected total must add up to it (docs/design.md §8.1): its stored payment total, kept as entries change. */
+function outOfBalance(batch: BatchRow): Refusal | null {
   if (batch.kind !== 'DEPOSIT' || batch.expectedTotalCents === null) return null;
-  const total = sumCents(entries.filter((e) => e.kind === 'PAYMENT').map((e) => e.amountCents));
+  const total = batch.paymentTotalCents;
   if (total === batch.expectedTotalCents) return null;
   return refusal(
     RefusalCode.BATCH_OUT_OF_BALANCE,
@@ -569,43 +598,6 @@ function display(kind: PostingEntryKind, input: Record<string, unknown>): Pick<N
     }
     case 'REVERSE_REMITTANCE':
       return { ...refs, amountCents: 0 };
-  }
-}
-
-/** Amounts and text as §2.5 checks them, before an entry is stored; the ledger rules wait for preview and post. */
-function shapeRefusal(kind: PostingEntryKind, input: Record<string, unknown>): Refusal | null {
-  const positive = (value: unknown, field: string[], optional = false): Refusal | null =>
-    (optional && (value === null || value === undefined)) || isPositiveCents(value as number) ? null : refusal(RefusalCode.INVALID_AMOUNT, 'Enter an amount greater than $0.00.', field);
-  const allocations = (list: unknown): Refusal | null => {
-    if (!Array.isArray(list)) return null;
-    for (const [i, a] of list.entries()) {
-      const problem = positive((a as { amountCents?: unknown }).amountCents, ['input', 'allocations', String(i), 'amountCents']);
-      if (problem) return problem;
-    }
-    return null;
-  };
-  const text = (value: unknown, label: string, field: string) => {
-    const cleaned = cleanText(value as string, { label, field: ['input', field] });
-    return isRefusal(cleaned) ? cleaned : null;
-  };
-  switch (kind) {
-    case 'PAYMENT':
-      return checkPaymentAmount(input.amountCents as number) ?? allocations(input.allocations);
-    case 'WRITE_OFF': {
-      const reason = checkWriteOffReason(input.reason as never, input.customReason as string | null);
-      const note = cleanOptionalText(input.note as string | null, { label: 'note', field: ['input', 'note'], max: MAX_NOTE_LENGTH, multiline: true });
-      return positive(input.amountCents, ['input', 'amountCents']) ?? (isRefusal(reason) ? reason : null) ?? (isRefusal(note) ? note : null);
-    }
-    case 'REMOVE_WRITE_OFF':
-      return positive(input.amountCents, ['input', 'amountCents'], true) ?? text(input.reason, 'reason', 'reason');
-    case 'APPLY_CREDIT':
-      return allocations(input.allocations);
-    case 'REMITTANCE': {
-      const adjustments = checkAdjustments((input.adjustments as Adjustment[]) ?? []);
-      return (isRefusal(adjustments) ? adjustments : null) ?? text(input.remittanceId, 'remittance id', 'remittanceId');
-    }
-    case 'REVERSE_REMITTANCE':
-      return text(input.remittanceId, 'remittance id', 'remittanceId') ?? text(input.reason, 'reason', 'reason');
   }
 }
 

@@ -7,8 +7,9 @@ import {
   RefusalCode,
   allAllocations,
   checkAdjustmentCount,
-  cleanOptionalText,
-  cleanText,
+  cleanReason,
+  cleanRemittanceId,
+  cleanReplacedRemittanceId,
   isRefusal,
   linesOfCharge,
   notFound,
@@ -60,14 +61,14 @@ export class RemittanceService {
       idempotencyKey,
       locate: (sql) => patientOwning(sql, 'charges', input.chargeId, caller.actor.practiceId, ['input', 'chargeId']),
       apply: (write) => {
-        const externalId = cleanText(input.remittanceId, { label: 'remittance id', field: ['input', 'remittanceId'] });
+        const externalId = cleanRemittanceId(input.remittanceId);
         if (isRefusal(externalId)) return externalId;
         const charge = write.ledger.charges.get(input.chargeId);
         if (!charge) return notFound('charge', ['input', 'chargeId']);
         if (charge.remittances.has(externalId)) {
           return refusal(RefusalCode.DUPLICATE_REMITTANCE, `Remittance ${externalId} was already recorded for this charge.`, ['input', 'remittanceId']);
         }
-        const replacesId = cleanOptionalText(input.replacesRemittanceId, { label: 'remittance id', field: ['input', 'replacesRemittanceId'] });
+        const replacesId = cleanReplacedRemittanceId(input.replacesRemittanceId);
         if (isRefusal(replacesId)) return replacesId;
         const replaced = replacesId === null ? null : remittanceToReverse(charge, replacesId, ['input', 'replacesRemittanceId']);
         if (isRefusal(replaced)) return replaced;
@@ -116,9 +117,9 @@ export class RemittanceService {
 function reverse(write: LedgerWriter, input: Omit<ReverseRemittanceCommand, 'idempotencyKey'>): RemittanceResult | ReturnType<typeof refusal> {
   const charge = write.ledger.charges.get(input.chargeId);
   if (!charge) return notFound('charge', ['input', 'chargeId']);
-  const externalId = cleanText(input.remittanceId, { label: 'remittance id', field: ['input', 'remittanceId'] });
+  const externalId = cleanRemittanceId(input.remittanceId);
   if (isRefusal(externalId)) return externalId;
-  const reason = cleanText(input.reason, { label: 'reason', field: ['input', 'reason'] });
+  const reason = cleanReason(input.reason);
   if (isRefusal(reason)) return reason;
   const remittance = remittanceToReverse(charge, externalId, ['input', 'remittanceId']);
   if (isRefusal(remittance)) return remittance;

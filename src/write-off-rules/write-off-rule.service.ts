@@ -1,10 +1,9 @@
 import crypto from 'node:crypto';
 import type { Database } from '../db/database';
-import type { AuditCaller, AuditService } from '../audit/audit.service';
+import { type AuditCaller, type AuditService, patientsOf } from '../audit/audit.service';
 import { Permission, roleCan } from '../auth/roles';
 import type { PostingService } from '../posting/posting.service';
 import {
-  MAX_ENTRIES_PER_ADD,
   MAX_ENTRIES_PER_BATCH,
   MAX_NOTE_LENGTH,
   MAX_RULE_KINDS,
@@ -155,7 +154,8 @@ export class WriteOffRuleService {
    * Proposes the rule's write-offs as of `asOf` (docs/design.md §9.2): one DRAFT ADJUSTMENT batch, made by the caller,
    * with a WRITE_OFF entry of what is open on each qualifying line, the oldest dates of service first and at most
    * MAX_ENTRIES_PER_BATCH of them. Lines another DRAFT batch already writes off are left to it, so running the rule
-   * again proposes the next ones.
+   * again proposes the next ones. The batch, its entries and the run's audit event are written in one unit of work,
+   * as an 835 import's are (§9.1): a run makes its whole batch or nothing.
    */
   async run(caller: AuditCaller, input: RunRuleCommand): Promise<RunResult | Refusal> {
     const operation = 'runWriteOffRule';
@@ -188,11 +188,15 @@ export class WriteOffRuleService {
         ),
       );
     }
-    const batch = await this.propose(caller, rule, asOf, lines);
-    if (isRefusal(batch)) return refuse(batch);
-    const result = { batchId: batch, ruleId: rule.id, ruleName: rule.name, asOf, entries: lines.length, totalCents: sumCents(lines.map((l) => l.openCents)) };
-    await this.audit.record(caller, { operation, outcome: 'ACCEPTED', ...patientsOf(lines), entityIds: [batch, rule.id] });
-    return result;
+    const checked = await this.posting.check(caller, proposal(rule, asOf, lines));
+    if (isRefusal(checked)) return refuse(checked);
+    const now = new Date().toISOString();
+    const batchId = await this.db.transaction(async (tx) => {
+      const id = await this.posting.insertDraft(tx, caller, checked, now);
+      await this.audit.recordIn(tx, caller, { operation, outcome: 'ACCEPTED', ...patientsOf(checked.entries), entityIds: [id, rule.id], occurredAt: now });
+      return id;
+    });
+    return { batchId, ruleId: rule.id, ruleName: rule.name, asOf, entries: lines.length, totalCents: sumCents(lines.map((l) => l.openCents)) };
   }
 
   /** Every active rule of the caller's practice, oldest first, each run as of `asOf` (the rules CLI). */
@@ -202,22 +206,6 @@ export class WriteOffRuleService {
       done.push({ rule, outcome: await this.run(caller, { ruleId: rule.id, asOf }) });
     }
     return done;
-  }
-
-  /** The DRAFT batch: created with the first entries, then filled MAX_ENTRIES_PER_ADD at a time (§8.1). */
-  private async propose(caller: AuditCaller, rule: WriteOffRuleView, asOf: string, lines: CandidateLine[]): Promise<string | Refusal> {
-    const note = clip(`Proposed by the write-off rule "${rule.name}" as of ${asOf}.`, MAX_NOTE_LENGTH);
-    const entries = lines.map((line) => ({
-      writeOff: { responsibilityId: line.lineId, amountCents: line.openCents, reason: rule.reason, customReason: rule.customReason, note },
-    }));
-    const reference = `Rule "${clip(rule.name, MAX_TEXT_LENGTH - `Rule "" as of ${asOf}`.length)}" as of ${asOf}`;
-    const created = await this.posting.create(caller, { kind: 'ADJUSTMENT', reference, entries: entries.slice(0, MAX_ENTRIES_PER_ADD) });
-    if (isRefusal(created)) return created;
-    for (let start = MAX_ENTRIES_PER_ADD; start < entries.length; start += MAX_ENTRIES_PER_ADD) {
-      const added = await this.posting.addEntries(caller, { batchId: created.batchId, entries: entries.slice(start, start + MAX_ENTRIES_PER_ADD) });
-      if (isRefusal(added)) return added;
-    }
-    return created.batchId;
   }
 
   private async refuse(caller: AuditCaller, operation: string, why: Refusal): Promise<Refusal> {
@@ -246,8 +234,12 @@ function checkFields(input: RuleFields): RuleFields | Refusal {
   return { ...input, name, customReason, kinds: normaliseKinds(input.kinds) };
 }
 
-/** The patients a run's audit event is about: named as its patient when there is one. */
-function patientsOf(lines: readonly CandidateLine[]): { patientId: string | null; patientIds: string[] } {
-  const patientIds = [...new Set(lines.map((l) => l.patientId))];
-  return { patientId: patientIds.length === 1 ? patientIds[0] : null, patientIds };
+/** The run's DRAFT ADJUSTMENT batch (§9.2): a write-off of what is open on each line, with the rule's reason and a note naming it. */
+function proposal(rule: WriteOffRuleView, asOf: string, lines: readonly CandidateLine[]) {
+  const note = clip(`Proposed by the write-off rule "${rule.name}" as of ${asOf}.`, MAX_NOTE_LENGTH);
+  const entries = lines.map((line) => ({
+    writeOff: { responsibilityId: line.lineId, amountCents: line.openCents, reason: rule.reason, customReason: rule.customReason, note },
+  }));
+  const reference = `Rule "${clip(rule.name, MAX_TEXT_LENGTH - `Rule "" as of ${asOf}`.length)}" as of ${asOf}`;
+  return { kind: 'ADJUSTMENT' as const, reference, entries };
 }

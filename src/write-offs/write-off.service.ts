@@ -2,11 +2,10 @@ import type { AuditCaller } from '../audit/audit.service';
 import { MoneyCommand, MoneyMutations, MoneyOutcome } from '../ledger-store/money-mutations';
 import { patientOwning } from '../ledger-store/locate';
 import {
-  MAX_NOTE_LENGTH,
   WriteOffReason,
   checkWriteOffReason,
-  cleanOptionalText,
-  cleanText,
+  cleanReason,
+  cleanWriteOffNote,
   isRefusal,
   notFound,
   planRemoval,
@@ -59,7 +58,7 @@ export class WriteOffService {
         if (isRefusal(amount)) return amount;
         const customReason = checkWriteOffReason(input.reason, input.customReason);
         if (isRefusal(customReason)) return customReason;
-        const note = cleanOptionalText(input.note, { label: 'note', field: ['input', 'note'], max: MAX_NOTE_LENGTH, multiline: true });
+        const note = cleanWriteOffNote(input.note);
         if (isRefusal(note)) return note;
         const writeOffId = write.addWriteOff({ lineId: line.id, amountCents: amount, reason: input.reason, customReason, note });
         return { writeOffId, responsibilityId: line.id };
@@ -79,7 +78,7 @@ export class WriteOffService {
         if (!writeOff) return notFound('write-off', ['input', 'writeOffId']);
         const amount = planRemoval(writeOff, writeOff.removalCount, input.amountCents);
         if (isRefusal(amount)) return amount;
-        const reason = cleanText(input.reason, { label: 'reason', field: ['input', 'reason'] });
+        const reason = cleanReason(input.reason);
         if (isRefusal(reason)) return reason;
         const removalId = write.removeWriteOff(writeOff.id, amount, reason);
         return { writeOffId: writeOff.id, responsibilityId: writeOff.responsibilityId, removalId };
