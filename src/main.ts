@@ -5,6 +5,7 @@ import { startServer } from './server';
 import { signToken } from './auth/tokens';
 import { DEMO_PRACTICE_ID } from './demo/seed';
 import { DatabaseUnavailableError } from './db/database';
+import { databaseFailure } from './cli/database';
 
 async function main(): Promise<void> {
   loadDotEnv(path.resolve('.env'));
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
 /** A start-up failure as one line that says what to do: a deployer reads it in a log, so no stack. */
 function startFailure(error: unknown): string {
   if (error instanceof ConfigError) return `Configuration error: ${error.message}`;
-  if (error instanceof DatabaseUnavailableError) return `Cannot reach the database: ${(error.cause as Error)?.message ?? 'unknown reason'}. Check DATABASE_URL.`;
+  if (error instanceof DatabaseUnavailableError) return databaseFailure(error);
   const listen = error as NodeJS.ErrnoException & { port?: number; address?: string };
   if (listen.syscall === 'listen' && listen.code === 'EADDRINUSE') return `Port ${listen.port} is already in use: stop the other process or set PORT.`;
   if (listen.syscall === 'listen' && listen.code === 'EADDRNOTAVAIL') return `HOST ${listen.address} is not an address of this machine: set HOST to one of its addresses, or 0.0.0.0 for all.`;

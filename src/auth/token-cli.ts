@@ -5,14 +5,14 @@
  * exactly the token.
  */
 import 'reflect-metadata';
-import fs from 'node:fs';
 import path from 'node:path';
 import { Config, DEFAULT_MAX_TOKEN_LIFETIME, loadConfig, loadDotEnv } from '../config';
-import { Database, DatabaseUnavailableError } from '../db/database';
+import { Database } from '../db/database';
 import { signToken } from './tokens';
 import { parseDurationSeconds } from './duration';
 import { Roles } from './roles';
 import { CommandResult, parseOptions } from '../cli/options';
+import { databaseFailure, missingSqliteFile } from '../cli/database';
 
 const USAGE = `usage: npm run token -- --practice <id> --role <${Roles.join('|')}> [--sub <user>] [--expires 12h]`;
 const OPTIONS = ['practice', 'role', 'sub', 'expires'] as const;
@@ -24,20 +24,17 @@ function refusal(problem: string): CommandResult {
 
 /** Why a token for this practice may be a mistake (a typo in the id, the wrong database), or null when it has data. */
 async function noDataWarning(database: Config['database'], practiceId: string): Promise<string | null> {
-  if (database.kind === 'sqlite') {
-    if (database.path === ':memory:') return null;
-    // Checked first: opening a missing SQLite file would create it.
-    if (!fs.existsSync(database.path)) {
-      return `Warning: the database ${database.path} does not exist yet, so practice ${practiceId} has no data: check DATABASE_URL and DATA_DIR, or start the server once (npm start).`;
-    }
+  if (database.kind === 'sqlite' && database.path === ':memory:') return null;
+  const missing = missingSqliteFile(database);
+  if (missing) {
+    return `Warning: the database ${missing} does not exist yet, so practice ${practiceId} has no data: check DATABASE_URL and DATA_DIR, or start the server once (npm start).`;
   }
   const where = database.kind === 'sqlite' ? database.path : 'the PostgreSQL database';
   let db: Database;
   try {
     db = await Database.connect(database, { migrate: false });
   } catch (error) {
-    const reason = error instanceof DatabaseUnavailableError ? `${(error.cause as Error)?.message || 'unknown reason'}. Check DATABASE_URL` : error instanceof Error ? error.message : String(error);
-    return `Warning: could not check whether practice ${practiceId} has data in ${where}: ${reason.replace(/\.$/, '')}.`;
+    return `Warning: could not check whether practice ${practiceId} has data in ${where}: ${databaseFailure(error).replace(/\.$/, '')}.`;
   }
   try {
     const rows = await db.query('SELECT 1 AS found FROM patients WHERE practice_id = ? LIMIT 1', [practiceId]);

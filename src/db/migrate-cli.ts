@@ -5,7 +5,8 @@
 import 'reflect-metadata';
 import path from 'node:path';
 import { loadDatabaseConfig, loadDotEnv } from '../config';
-import { Database, DatabaseUnavailableError } from './database';
+import { Database } from './database';
+import { databaseFailure } from '../cli/database';
 
 async function main(): Promise<void> {
   loadDotEnv(path.resolve('.env'));
@@ -15,12 +16,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  const message =
-    error instanceof DatabaseUnavailableError
-      ? `Cannot reach the database: ${(error.cause as Error)?.message || 'unknown reason'}. Check DATABASE_URL.`
-      : error instanceof Error
-        ? error.message
-        : String(error);
-  console.error(`migration failed: ${message}`);
+  console.error(`migration failed: ${databaseFailure(error)}`);
   process.exit(1);
 });

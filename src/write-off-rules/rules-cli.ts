@@ -9,10 +9,9 @@
  */
 import 'reflect-metadata';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
-import { Config, loadDatabaseConfig, loadDotEnv } from '../config';
-import { Database, DatabaseUnavailableError } from '../db/database';
+import { loadDatabaseConfig, loadDotEnv } from '../config';
+import { openExistingDatabase } from '../cli/database';
 import { InProcessBalanceBus } from '../balances/in-process-bus';
 import { createServices } from '../services';
 import type { AuditCaller } from '../audit/audit.service';
@@ -31,19 +30,6 @@ function usageError(problem: string): CommandResult {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
-async function connect(database: Config['database']): Promise<Database | string> {
-  // Checked first: opening a missing SQLite file would create an empty database.
-  if (database.kind === 'sqlite' && database.path !== ':memory:' && !fs.existsSync(database.path)) {
-    return `The database ${database.path} does not exist: check DATABASE_URL and DATA_DIR, or start the server once (npm start).`;
-  }
-  try {
-    return await Database.connect(database, { migrate: false });
-  } catch (error) {
-    if (error instanceof DatabaseUnavailableError) return `Cannot reach the database: ${(error.cause as Error)?.message || 'unknown reason'}. Check DATABASE_URL.`;
-    return error instanceof Error ? error.message : String(error);
-  }
-}
-
 export async function rulesCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<CommandResult> {
   if (argv.includes('--help') || argv.includes('-h')) return { code: 0, out: USAGE };
   const options = parseOptions(argv, OPTIONS);
@@ -59,7 +45,7 @@ export async function rulesCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     asOf = date;
   }
 
-  const db = await connect(loadDatabaseConfig(env));
+  const db = await openExistingDatabase(loadDatabaseConfig(env));
   if (typeof db === 'string') return { code: 1, err: db };
   // Drafts change no balance and publish nothing: an in-process bus with no listener is all the services need.
   const services = createServices(db, new InProcessBalanceBus(), { cachePatients: 0, verify: false });
