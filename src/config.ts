@@ -108,6 +108,12 @@ export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env, cwd = p
   return parseDatabase(env.DATABASE_URL, dataDirectory(env, cwd));
 }
 
+/** A numeric setting's text, or undefined when it is unset or empty (`NAME=` in a .env file means its default, never 0). */
+function numberSetting(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
 function parseDashboard(value: string | undefined, nodeEnv: Config['nodeEnv']): boolean {
   if (value === undefined || value === '') return nodeEnv === 'development';
   if (value === 'on' || value === 'off') return value === 'on';
@@ -119,7 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!['development', 'production', 'test'].includes(nodeEnv)) throw new ConfigError('NODE_ENV must be development, production or test');
   const isProduction = nodeEnv === 'production';
   const dataDir = dataDirectory(env, cwd);
-  const port = Number(env.PORT ?? 4000);
+  const port = Number(numberSetting(env, 'PORT') ?? 4000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('PORT must be a whole number from 0 to 65535');
   const jwksUrl = env.AUTH_JWKS_URL || null;
   let jwtSecret = env.AUTH_JWT_SECRET || null;
@@ -132,7 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (maxTokenLifetimeSeconds === null) throw new ConfigError('AUTH_MAX_TOKEN_LIFETIME must be a positive number of seconds, or with a unit: 30m, 24h, 7d');
   if (jwtSecret && isProduction && Buffer.byteLength(jwtSecret) < 32) throw new ConfigError('AUTH_JWT_SECRET must be at least 32 bytes in production');
   const limit = (name: string, fallback: number): number => {
-    const value = Number(env[name] ?? fallback);
+    const value = Number(numberSetting(env, name) ?? fallback);
     if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${name} must be a number ≥ 0 (0 turns the limit off)`);
     return value;
   };
@@ -143,7 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     connections: limit('MAX_CONNECTIONS_PER_CALLER', 20),
     subscriptionsPerConnection: limit('MAX_SUBSCRIPTIONS_PER_CONNECTION', DEFAULT_SUBSCRIPTIONS_PER_CONNECTION),
   };
-  const cachePatients = Number(env.LEDGER_CACHE_PATIENTS ?? DEFAULT_LEDGER_CACHE_PATIENTS);
+  const cachePatients = Number(numberSetting(env, 'LEDGER_CACHE_PATIENTS') ?? DEFAULT_LEDGER_CACHE_PATIENTS);
   if (!Number.isInteger(cachePatients) || cachePatients < 0) throw new ConfigError('LEDGER_CACHE_PATIENTS must be a whole number ≥ 0 (0 keeps no patient in memory)');
   const logLevel = (env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info')) as Config['logLevel'];
   return {
