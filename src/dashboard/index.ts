@@ -17,7 +17,7 @@ import { DEMO_PRACTICE_ID } from '../demo/seed';
 
 /** The page's files (tsc copies none of them): beside this module under ts-jest, in the source tree when running from dist/. */
 function publicDirectory(): string {
-  const candidates = [path.join(__dirname, 'public'), path.resolve(__dirname, '../../../src/dashboard/public'), path.resolve('src/dashboard/public')];
+  const candidates = [path.join(__dirname, 'public'), path.resolve(__dirname, '../../../src/dashboard/public')];
   return candidates.find((dir) => fs.existsSync(path.join(dir, 'index.html'))) ?? candidates[0];
 }
 

@@ -4,8 +4,7 @@
  * disabled Write Off of a paid line carries the PR_ALREADY_PAID tooltip, Remove Write Off restores both.
  * A screenshot of each step goes to SCREENSHOT_DIR (default: a fresh folder under the system temp dir, printed).
  *
- * Without playwright-core or Chromium the browser test prints one line and runs nothing; REQUIRE_BROWSER=1 makes that
- * a failure (CI). The routes' own checks (served when DASHBOARD=on, absent otherwise) run everywhere.
+ * Without Chromium the browser test prints one line and runs nothing; REQUIRE_BROWSER=1 makes that a failure (CI). The routes' own checks (served when DASHBOARD=on, absent otherwise) run everywhere.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -124,9 +123,21 @@ browserTest('two pages on one patient: a write-off in one shows in the other wit
   const problems: string[] = [];
   try {
     browser = await launchChromium();
+    /** The queries each page sent over its WebSockets, by operation name (a screen must read itself once on open). */
+    const queriesSent = new Map<Page, string[]>();
+    const sentBy = (page: Page, name: string) => queriesSent.get(page)!.filter((sent) => sent === name).length;
     const open = async (sub: string): Promise<Page> => {
       const context = await browser!.newContext({ viewport: { width: 1200, height: 900 } });
       const page = await context.newPage();
+      const sent: string[] = [];
+      queriesSent.set(page, sent);
+      page.on('websocket', (socket) =>
+        socket.on('framesent', ({ payload }) => {
+          const message = JSON.parse(String(payload)) as { type?: string; payload?: { query?: string } };
+          const name = message.type === 'subscribe' ? /^\s*query\s+(\w+)/.exec(message.payload?.query ?? '')?.[1] : undefined;
+          if (name) sent.push(name);
+        }),
+      );
       page.on('pageerror', (error) => void problems.push(`${sub}: ${error.message}`));
       page.on('console', (message) => void (message.type() === 'error' && problems.push(`${sub}: ${message.text()}`)));
       const caller = await server.caller('BILLING_MANAGER', server.practice, sub);
@@ -158,6 +169,7 @@ browserTest('two pages on one patient: a write-off in one shows in the other wit
     // 1. Both pages show the patient: $150.00 of PR, $50.00 paid, $100.00 outstanding.
     for (const page of pages) await shows(page, '$100.00');
     for (const page of pages) await page.locator(`[data-testid="pr-line"][data-line-id="${paidLine}"] [data-testid="write-off"]`).waitFor();
+    for (const page of pages) expect(sentBy(page, 'FrontDeskPatient')).toBe(1);
     await shoot('01-opened');
 
     // 2. The paid line's Write Off is disabled, with the server's PR_ALREADY_PAID tooltip as its title.
@@ -202,6 +214,7 @@ browserTest('two pages on one patient: a write-off in one shows in the other wit
     const row = one.locator(`[data-testid="patient-row"][data-patient-id="${patientId}"] [data-testid="outstanding"]`);
     await row.waitFor();
     expect(await row.textContent()).toBe('$100.00');
+    expect(sentBy(one, 'FrontDeskPatients')).toBe(1);
     await shoot('07-patients');
 
     expect(problems).toEqual([]);

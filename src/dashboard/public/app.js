@@ -61,10 +61,14 @@ function takeToken() {
 }
 
 let client = null;
-/** Runs on every (re)connection: the screen re-reads what it shows. */
+/**
+ * Runs on every reconnection: the screen re-reads what it shows. Not on the first connection: each screen's own first
+ * load (whose request opens it) reads the screen then.
+ */
 let onConnected = () => {};
 
 function connect(token) {
+  let connectedBefore = false;
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
   client = createClient({
     url,
@@ -75,7 +79,8 @@ function connect(token) {
     on: {
       connected: () => {
         connection.textContent = 'live';
-        onConnected();
+        if (connectedBefore) onConnected();
+        connectedBefore = true;
       },
       closed: (event) => {
         if (event && event.code === 4403) {
@@ -432,6 +437,8 @@ async function showPatient(patientId) {
         }
         patient = data.patient;
         if (newer(patient.balance)) latest = patient.balance;
+        // A change the subscription showed that this read missed (it began before the change committed): read again.
+        else if (latest && latest.version > patient.balance.version) again = true;
         render();
       } while (again);
     })().finally(() => (loading = null));
@@ -443,7 +450,9 @@ async function showPatient(patientId) {
     const balance = data.patientBalanceChanged;
     const changed = (latest?.version ?? -1) < balance.version;
     renderBalance(balance);
-    if (changed) void reload().catch(showError);
+    // Before the first read has answered, the read itself checks it is not older than this balance (above): the
+    // subscription's first event, the balance as it is now, does not ask for a second read.
+    if (changed && (patient || !loading)) void reload().catch(showError);
   });
   await reload();
 }
