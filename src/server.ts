@@ -5,7 +5,6 @@ import { GraphQLSchema, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config';
 import { Database } from './db/database';
-import { ENTITIES } from './entities';
 import { TokenVerifier } from './auth/tokens';
 import type { Actor } from './auth/actor';
 import { createServices, Services } from './services';
@@ -34,7 +33,7 @@ export interface RunningServer {
 
 export async function startServer(config: Config, options: { logger?: Logger; schema?: GraphQLSchema } = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const db = await Database.connect(config.database, { migrate: true, entities: ENTITIES });
+  const db = await Database.connect(config.database, { migrate: true });
   const bus = await createBalanceBus(config, logger).catch(async (error) => {
     await db.close();
     throw error;
