@@ -1,5 +1,5 @@
-/** Small builders the end-to-end tests share: a patient, a charge with PR, a remittance line. */
-import { CreateChargeDocument, CreatePatientDocument, RecordRemittanceDocument } from './__generated__/graphql';
+/** Small builders the end-to-end tests share: a patient, a charge with PR, a remittance line, a posted batch. */
+import { CreateChargeDocument, CreatePatientDocument, PostingPostDocument, PostingPreviewDocument, RecordRemittanceDocument } from './__generated__/graphql';
 import type { Caller, TestServer } from './harness';
 
 let counter = 0;
@@ -27,4 +27,15 @@ export async function remittanceLine(server: TestServer, caller: Caller, patient
   });
   if (!data.recordRemittance.charge) throw new Error(JSON.stringify(data.recordRemittance.userErrors));
   return { chargeId, lineId: data.recordRemittance.charge.responsibilities[0].id };
+}
+
+/** Previews a posting batch, expecting it valid, and posts it with the preview's token, expecting it POSTED. */
+export async function previewAndPost(server: TestServer, caller: Caller, batchId: string) {
+  const preview = (await server.ok(caller, PostingPreviewDocument, { id: batchId })).postingBatch!.preview;
+  expect(preview.userErrors).toEqual([]);
+  expect(preview.valid).toBe(true);
+  const posted = (await server.ok(caller, PostingPostDocument, { input: { batchId, previewToken: preview.token } })).postPostingBatch;
+  expect(posted.userErrors).toEqual([]);
+  expect(posted.batch!.status).toBe('POSTED');
+  return { preview, posted };
 }

@@ -15,6 +15,7 @@ import WebSocket from 'ws';
 import { LiveWriteOffDocument } from '../__generated__/graphql';
 import { startTestServer, type Caller, type TestServer } from '../harness';
 import { newCharge, newPatient } from '../fixtures';
+import { waitFor } from '../support/wait';
 import { ledgerTypePolicies, patientBalanceId } from '../../src/client/type-policies';
 
 interface Balance {
@@ -96,14 +97,6 @@ afterAll(async () => {
   }
   await server.stop();
 });
-
-async function waitFor(condition: () => boolean, what: () => string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /**
  * The link set-up of docs/api-guide.md (HTTP for queries and mutations, graphql-ws for subscriptions, split by operation

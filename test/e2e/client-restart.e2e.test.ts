@@ -16,6 +16,7 @@ import WebSocket from 'ws';
 import { signToken } from '../../src/auth/tokens';
 import { ROOT, ensureBuilt } from '../support/built-dist';
 import { freePort } from '../support/net';
+import { waitFor } from '../support/wait';
 
 const SECRET = 'client-restart-test-secret-long-enough-for-hs256';
 const PRACTICE = `practice-restart-${crypto.randomBytes(4).toString('hex')}`;
@@ -58,13 +59,8 @@ function readmeSnippet(url: string): (page: Page) => graphqlWs.Client {
   return (page) => run(requireGraphqlWsOnly, {}, page.getFreshToken, page.refetchBalances, page.render, page.patientId);
 }
 
-async function waitFor(condition: () => boolean | Promise<boolean>, what: () => string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** The waits here span a server's stop and restart: longer than waitFor's default. */
+const RESTART_TIMEOUT_MS = 30_000;
 
 let distSrc: string;
 let dir: string;
@@ -180,19 +176,19 @@ test('the README client reconnects after SIGTERM and a restart on the same port,
   };
   const state = () => JSON.stringify({ connectedRuns, connectionErrors, rendered, delivered });
 
-  await waitFor(() => connectedRuns === 1 && delivered.patientBalanceChanged.length === 1, () => `the first connection (${state()})`);
-  await waitFor(async () => (await practiceSubscriptionStarts()) === 1, () => `the practice subscription to start (${state()})`);
+  await waitFor(() => connectedRuns === 1 && delivered.patientBalanceChanged.length === 1, () => `the first connection (${state()})`, RESTART_TIMEOUT_MS);
+  await waitFor(async () => (await practiceSubscriptionStarts()) === 1, () => `the practice subscription to start (${state()})`, RESTART_TIMEOUT_MS);
   const before = delivered.patientBalanceChanged[0];
 
   // A deploy: SIGTERM closes every socket with 1001 and the process exits; nothing listens on the port for a while.
   expect(await stopServer(server, 'SIGTERM')).toBe(0);
   server = null;
-  await waitFor(() => connectionErrors > 0, () => `a connection attempt to the stopped server (${state()})`);
+  await waitFor(() => connectionErrors > 0, () => `a connection attempt to the stopped server (${state()})`, RESTART_TIMEOUT_MS);
   server = await startServer();
 
-  await waitFor(() => connectedRuns >= 2, () => `the reconnect (${state()})`);
-  await waitFor(() => delivered.patientBalanceChanged.length >= 2, () => `patientBalanceChanged to resend the current balance (${state()})`);
-  await waitFor(async () => (await practiceSubscriptionStarts()) === 2, () => `the practice subscription to start again (${state()})`);
+  await waitFor(() => connectedRuns >= 2, () => `the reconnect (${state()})`, RESTART_TIMEOUT_MS);
+  await waitFor(() => delivered.patientBalanceChanged.length >= 2, () => `patientBalanceChanged to resend the current balance (${state()})`, RESTART_TIMEOUT_MS);
+  await waitFor(async () => (await practiceSubscriptionStarts()) === 2, () => `the practice subscription to start again (${state()})`, RESTART_TIMEOUT_MS);
   expect(delivered.patientBalanceChanged.at(-1)).toEqual(before);
 
   const writeOff = await gql<{ writeOff: { balance: Balance; userErrors: unknown[] } }>(
@@ -205,7 +201,7 @@ test('the README client reconnects after SIGTERM and a restart on the same port,
   expect(after).toEqual({ id: before.id, patientId, outstandingCents: before.outstandingCents - 2_500, version: before.version + 1 });
 
   for (const field of ['patientBalanceChanged', 'practiceBalanceChanged']) {
-    await waitFor(() => delivered[field].some((balance) => balance.version === after.version), () => `${field} to deliver version ${after.version} (${state()})`);
+    await waitFor(() => delivered[field].some((balance) => balance.version === after.version), () => `${field} to deliver version ${after.version} (${state()})`, RESTART_TIMEOUT_MS);
     expect(delivered[field].at(-1)).toMatchObject(after);
   }
   // The page shows each version once, in order, ending on the new balance.

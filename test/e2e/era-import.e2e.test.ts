@@ -13,12 +13,10 @@ import {
   EraChargeLinesDocument,
   EraImportDocument,
   ImportRemittanceFileInput,
-  PostingPostDocument,
-  PostingPreviewDocument,
   RecordPaymentDocument,
 } from '../__generated__/graphql';
 import { Caller, NO_CALLER_LIMITS, TestServer, startTestServer } from '../harness';
-import { newPatient } from '../fixtures';
+import { newPatient, previewAndPost } from '../fixtures';
 import { ClaimSpec, LineSpec, PaymentSpec, era835 } from '../support/era-file';
 import { mulberry32, pick, randomInt } from '../seeded-random';
 
@@ -61,16 +59,6 @@ async function imported(content: string, caller: Caller = billing) {
   const result = await importFile({ content }, caller);
   expect(result.userErrors).toEqual([]);
   return result.batches;
-}
-
-async function previewAndPost(batchId: string, caller: Caller = billing) {
-  const preview = (await server.ok(caller, PostingPreviewDocument, { id: batchId })).postingBatch!.preview;
-  expect(preview.userErrors).toEqual([]);
-  expect(preview.valid).toBe(true);
-  const posted = (await server.ok(caller, PostingPostDocument, { input: { batchId, previewToken: preview.token } })).postPostingBatch;
-  expect(posted.userErrors).toEqual([]);
-  expect(posted.batch!.status).toBe('POSTED');
-  return { preview, posted };
 }
 
 async function balance(patientId: string) {
@@ -150,7 +138,7 @@ describe('a file becomes DRAFT remittance batches that post like any other', () 
 
     // Importing changes no balance; preview shows what posting will, and posting does it.
     expect((await balance(ann)).version).toBe(2);
-    const { preview, posted } = await previewAndPost(one.id);
+    const { preview, posted } = await previewAndPost(server, billing, one.id);
     expect(preview.patients.map((p) => [p.patientId, p.before.responsibilityCents, p.after.responsibilityCents]).sort()).toEqual(
       [
         [ann, 0, 6_700],
@@ -178,7 +166,7 @@ describe('a file becomes DRAFT remittance batches that post like any other', () 
     const visit = await charge(pat, { claimNumber: pcn });
     const original = pay([{ claimNumber: pcn, payerClaimNumber: 'ICN-1', lines: [line({ adjustments: [{ group: 'PR', reason: '2', cents: 2_000 }, { group: 'CO', reason: '45', cents: 3_000 }] })] }]);
     const [first] = await imported(era835([original]));
-    await previewAndPost(first.id);
+    await previewAndPost(server, billing, first.id);
     expect(await lines(visit)).toEqual([['REMITTANCE', 'COINSURANCE', 'ACTIVE', 2_000, 0]]);
     // The patient pays the $20.00.
     const lineId = (await server.ok(manager, EraChargeLinesDocument, { id: visit })).charge!.responsibilities[0].id;
@@ -196,7 +184,7 @@ describe('a file becomes DRAFT remittance batches that post like any other', () 
     const [corrected] = await imported(era835([pay([reversal, correction])]));
     expect(corrected.issues).toEqual([]);
     expect(corrected.entries.edges.map((e) => [e.node.kind, e.node.charge?.id, e.node.amountCents])).toEqual([['REMITTANCE', visit, 1_200]]);
-    await previewAndPost(corrected.id);
+    await previewAndPost(server, billing, corrected.id);
     // The original line is reversed; the payment moved to the corrected line and the rest is credit.
     expect(await lines(visit)).toEqual([
       ['REMITTANCE', 'COINSURANCE', 'REVERSED', 2_000, 0],
@@ -213,7 +201,7 @@ describe('a file becomes DRAFT remittance batches that post like any other', () 
     };
     const [reversed] = await imported(era835([pay([takeBack])]));
     expect(reversed.entries.edges.map((e) => [e.node.kind, e.node.charge?.id])).toEqual([['REVERSE_REMITTANCE', visit]]);
-    await previewAndPost(reversed.id);
+    await previewAndPost(server, billing, reversed.id);
     expect(await balance(pat)).toMatchObject({ responsibilityCents: 0, outstandingCents: 0, creditCents: 2_000 });
 
     // A reversal of nothing recorded is an issue, not a guess.

@@ -27,7 +27,7 @@ import {
   WriteOffDocument,
 } from '../__generated__/graphql';
 import { startTestServer, TestServer, Caller, collect, NO_CALLER_LIMITS } from '../harness';
-import { newCharge, newPatient, remittanceLine } from '../fixtures';
+import { newCharge, newPatient, previewAndPost, remittanceLine } from '../fixtures';
 import { waitFor } from '../support/wait';
 
 let server: TestServer;
@@ -84,16 +84,6 @@ async function preview(batchId: string, caller: Caller = manager) {
 }
 async function post(batchId: string, previewToken: string, caller: Caller = manager, idempotencyKey?: string) {
   return (await server.ok(caller, PostingPostDocument, { input: { batchId, previewToken, idempotencyKey } })).postPostingBatch;
-}
-/** Previews, expects it valid, and posts with its token, expecting success. */
-async function previewAndPost(batchId: string, caller: Caller = manager) {
-  const seen = await preview(batchId, caller);
-  expect(seen.userErrors).toEqual([]);
-  expect(seen.valid).toBe(true);
-  const posted = await post(batchId, seen.token, caller);
-  expect(posted.userErrors).toEqual([]);
-  expect(posted.batch!.status).toBe('POSTED');
-  return posted;
 }
 async function batch(id: string) {
   return (await server.ok(manager, PostingBatchDocument, { id })).postingBatch!;
@@ -218,7 +208,7 @@ describe('batches are built while DRAFT (§8.1)', () => {
     // Removing it again: the entry is gone.
     expect(codes((await removeEntry(middle)).userErrors)).toEqual(['NOT_FOUND']);
 
-    const posted = await previewAndPost(started.id);
+    const { posted } = await previewAndPost(server, manager, started.id);
     expect(posted.balances.map((b) => [b.patientId, b.writtenOffCents, b.version])).toEqual([[a, 400, 2]]);
   });
 
@@ -329,7 +319,7 @@ describe('batches are built while DRAFT (§8.1)', () => {
   test('BATCH_NOT_DRAFT: a posted batch takes no more entries, loses none, and posts once', async () => {
     const a = await newPatient(server, manager);
     const built = await draft({ kind: 'DEPOSIT', reference: 'Once', entries: [payment(a, 1000)] });
-    await previewAndPost(built.id);
+    await previewAndPost(server, manager, built.id);
     const after = await balance(a);
 
     const added = await add(built.id, [payment(a, 500)]);
@@ -368,7 +358,7 @@ describe('batches are built while DRAFT (§8.1)', () => {
     const deposit = await draft({ kind: 'DEPOSIT', reference: 'Front desk drawer', entries: [payment(a, 1500, [{ responsibilityId: lineIds[0], amountCents: 1500 }])] }, frontDesk);
     expect(deposit.createdBy).toEqual({ id: frontDesk.sub, role: 'FRONT_DESK' });
     expect((await add(deposit.id, [payment(a, 500)], frontDesk)).userErrors).toEqual([]);
-    const posted = await previewAndPost(deposit.id, frontDesk);
+    const { posted } = await previewAndPost(server, frontDesk, deposit.id);
     expect(posted.batch!.postedBy).toEqual({ id: frontDesk.sub, role: 'FRONT_DESK' });
 
     // ... but not remittance work.
@@ -517,7 +507,7 @@ describe('preview (§8.1)', () => {
 
     // The missing $10.00 added: it balances and posts.
     expect((await add(built.id, [payment(b, 1000)])).userErrors).toEqual([]);
-    const posted = await previewAndPost(built.id);
+    const { posted } = await previewAndPost(server, manager, built.id);
     expect(posted.batch!.paymentTotalCents).toBe(5000);
   });
 
@@ -582,7 +572,7 @@ describe('post (§8.1)', () => {
     const third = entriesOf(await batch(built.id))[2].id;
     expect((await removeEntry(third)).userErrors).toEqual([]);
     expect((await add(built.id, [writeOff(bLines[0], 2000)])).userErrors).toEqual([]);
-    const done = await previewAndPost(built.id);
+    const { posted: done } = await previewAndPost(server, manager, built.id);
     expect(Object.fromEntries(done.balances.map((x) => [x.patientId, [x.writtenOffCents, x.version]]))).toEqual({ [a]: [2000, before[0].version + 1], [b]: [3000, before[1].version + 1] });
   });
 
@@ -617,7 +607,7 @@ describe('post (§8.1)', () => {
     expect(await paymentsOf(b)).toEqual([]);
 
     // Previewed again, it posts.
-    const posted = await previewAndPost(built.id);
+    const { posted } = await previewAndPost(server, manager, built.id);
     expect(posted.balances.map((x) => x.version).sort()).toEqual([midway[0].version + 1, midway[1].version + 1].sort());
   });
 
@@ -639,7 +629,7 @@ describe('post (§8.1)', () => {
         payment(a, 2000, [{ responsibilityId: lineIds[1], amountCents: 2000 }]),
       ],
     });
-    const posted = await previewAndPost(built.id);
+    const { posted } = await previewAndPost(server, manager, built.id);
     const balances = Object.fromEntries(posted.balances.map((x) => [x.patientId, x]));
     expect(posted.balances).toHaveLength(2);
     expect(balances[a]).toMatchObject({ version: aBefore.version + 1, paidCents: 5000, outstandingCents: 11_000, creditCents: 0 });
@@ -712,7 +702,7 @@ describe('post (§8.1)', () => {
     const alone = (await server.ok(manager, RecordPaymentDocument, { input: { patientId: a, amountCents: 100, method: 'CASH' } })).recordPayment.payment!;
 
     const deposit = await draft({ kind: 'DEPOSIT', reference: 'With batch', entries: [payment(a, 1000, [{ responsibilityId: lineIds[0], amountCents: 1000 }])] });
-    const postedDeposit = await previewAndPost(deposit.id);
+    const { posted: postedDeposit } = await previewAndPost(server, manager, deposit.id);
     const paymentEntry = entriesOf(postedDeposit.batch!)[0];
     const paymentId = postedDeposit.batch!.entries.edges[0].node.payment!.id;
     expect(paymentEntry.kind).toBe('PAYMENT');
@@ -721,7 +711,7 @@ describe('post (§8.1)', () => {
     expect((await server.ok(manager, PostingPaymentDocument, { id: alone.id })).payment!.batch).toBeNull();
 
     const remittance = await draft({ kind: 'REMITTANCE', reference: 'Per CARC', entries: [writeOff(remitLine, 700)] }, billing);
-    const postedRemittance = await previewAndPost(remittance.id, billing);
+    const { posted: postedRemittance } = await previewAndPost(server, billing, remittance.id);
     const writeOffId = postedRemittance.batch!.entries.edges[0].node.writeOff!.id;
     const written = await line(remitLine);
     expect(written.writeOffs).toEqual([expect.objectContaining({ id: writeOffId, activeCents: 700, batch: { id: remittance.id } })]);

@@ -16,8 +16,6 @@ import {
   PostingLineDocument,
   PostingNegateDocument,
   PostingPaymentDocument,
-  PostingPostDocument,
-  PostingPreviewDocument,
   PostingReverseRemittanceDocument,
   PostingTimelineDocument,
   PostingVoidPaymentDocument,
@@ -30,7 +28,7 @@ import {
   RemittanceAdjustmentInput,
 } from '../__generated__/graphql';
 import { startTestServer, TestServer, Caller, NO_CALLER_LIMITS } from '../harness';
-import { newCharge, newPatient } from '../fixtures';
+import { newCharge, newPatient, previewAndPost } from '../fixtures';
 
 let server: TestServer;
 let manager: Caller;
@@ -97,12 +95,7 @@ async function applyCredit(patientId: string, allocations?: { responsibilityId: 
 async function postBatch(input: CreatePostingBatchInput, caller: Caller = manager) {
   const created = (await server.ok(caller, PostingCreateBatchDocument, { input })).createPostingBatch;
   expect(created.userErrors).toEqual([]);
-  const batchId = created.batch!.id;
-  const seen = (await server.ok(caller, PostingPreviewDocument, { id: batchId })).postingBatch!.preview;
-  expect(seen.userErrors).toEqual([]);
-  const posted = (await server.ok(caller, PostingPostDocument, { input: { batchId, previewToken: seen.token } })).postPostingBatch;
-  expect(posted.userErrors).toEqual([]);
-  return posted.batch!;
+  return (await previewAndPost(server, caller, created.batch!.id)).posted.batch!;
 }
 async function negate(batchId: string, caller: Caller = manager, reason = 'Posted to the wrong account') {
   return (await server.ok(caller, PostingNegateDocument, { input: { batchId, reason } })).negatePostingBatch;

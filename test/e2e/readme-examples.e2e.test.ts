@@ -14,9 +14,14 @@ const README = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'u
 
 type Json = Record<string, any>;
 
-/** The bodies of the README's `q '…'` calls, in order (the shell quotes span lines; the JSON inside is exact). */
+/** The README's `q '…'` calls, in order (the shell quotes span lines; the JSON inside is exact). */
+function httpCalls(): RegExpMatchArray[] {
+  return [...README.matchAll(/\bq '(\{[\s\S]*?\})'/g)];
+}
+
+/** The bodies of the README's `q '…'` calls: every one of them runs. */
 function httpExamples(): string[] {
-  return [...README.matchAll(/\bq '(\{[\s\S]*?\})'/g)].map((m) => m[1]);
+  return httpCalls().map((m) => m[1]);
 }
 
 /** The subscription documents in the README's TypeScript and JavaScript blocks. */
@@ -70,8 +75,14 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-test('the README has the examples this test runs', () => {
+test('the README has the examples this test runs: every `q \'` line of it, none left out', () => {
   expect(httpExamples().length).toBeGreaterThanOrEqual(12);
+  // Each call the reader would paste starts a line; the extraction finds every one of those lines, and only them.
+  const callLines = README.split('\n').filter((line) => line.startsWith("q '"));
+  expect(httpExamples()).toHaveLength(callLines.length);
+  const starts = httpCalls().map((m) => README.lastIndexOf('\n', m.index!) + 1);
+  expect(httpCalls().map((m, i) => m.index! - starts[i])).toEqual(callLines.map(() => 0));
+  for (const example of httpExamples()) expect(() => JSON.parse(example.replace(/<([a-z -]+)>/g, 'x'))).not.toThrow();
   expect(subscriptionExamples().length).toBeGreaterThanOrEqual(1);
 });
 

@@ -74,6 +74,7 @@ import {
 import { startTestServer, TestServer, Caller, NO_CALLER_LIMITS } from '../harness';
 import { newCharge, newPatient } from '../fixtures';
 import { era835 } from '../support/era-file';
+import { waitFor } from '../support/wait';
 import { buildAppSchema } from '../../src/schema';
 import type { Role } from '../../src/auth/roles';
 
@@ -413,14 +414,6 @@ function watch(caller: Caller, document: AnyDocument, variables: Record<string, 
     },
   );
   return stream;
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /** A change to a patient of practice A (1 cent written off its untouched line). */

@@ -18,6 +18,7 @@ import WebSocket from 'ws';
 import { BalanceFieldsFragment, CreateChargeDocument, CreatePatientDocument, LiveWriteOffDocument, PatientBalanceChangedDocument } from '../__generated__/graphql';
 import { signToken } from '../../src/auth/tokens';
 import { freePort } from '../support/net';
+import { waitFor } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** A build of this run's own: other runs of this test (or of the whole suite) may build at the same time. */
@@ -31,13 +32,8 @@ let token: string;
 let ws: Client | null = null;
 const output: string[] = [];
 
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; server output:\n${output.join('')}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** What a wait was for, with the server's output so far (shown when the wait times out). */
+const withOutput = (what: string) => () => `${what}; server output:\n${output.join('')}`;
 
 async function gql<R, V>(document: TypedDocumentNode<R, V>, variables: V): Promise<R> {
   const response = await fetch(url, {
@@ -102,7 +98,7 @@ beforeEach(async () => {
   });
   child.stdout!.on('data', (chunk) => output.push(String(chunk)));
   child.stderr!.on('data', (chunk) => output.push(String(chunk)));
-  await waitFor(async () => child.exitCode === null && (await accepting()), 'the server to start');
+  await waitFor(async () => child.exitCode === null && (await accepting()), withOutput('the server to start'), 15_000);
   token = await signToken(SECRET, { sub: 'manager', practiceId: `practice-${crypto.randomBytes(4).toString('hex')}`, role: 'BILLING_MANAGER' });
 });
 
@@ -136,7 +132,7 @@ test('SIGTERM: stops accepting, finishes the request in flight, closes sockets w
     { query: print(PatientBalanceChangedDocument), variables: { patientId } },
     { next: (r) => void (r.data && balances.push(r.data.patientBalanceChanged as BalanceFieldsFragment)), error: (e) => void (subscriptionError = e), complete: () => undefined },
   );
-  await waitFor(() => balances.length === 1, 'the initial balance');
+  await waitFor(() => balances.length === 1, withOutput('the initial balance'), 15_000);
 
   // A request in flight: its headers are in (the server answered 100-continue), its body is still to come.
   const body = JSON.stringify({ query: print(LiveWriteOffDocument), variables: { input: { responsibilityId: lineId, amountCents: 1_000, reason: 'SMALL_BALANCE' } } });
@@ -161,10 +157,10 @@ test('SIGTERM: stops accepting, finishes the request in flight, closes sockets w
   child.kill('SIGTERM');
 
   // WebSockets are told the server is going away; new connections are refused while the request is still open.
-  await waitFor(() => closes.length > 0, 'the WebSocket to close', 5_000);
+  await waitFor(() => closes.length > 0, withOutput('the WebSocket to close'), 5_000);
   expect(closes).toEqual([1001]);
   expect((subscriptionError as { code?: number } | null)?.code).toBe(1001);
-  await waitFor(async () => !(await accepting()), 'new connections to be refused', 5_000);
+  await waitFor(async () => !(await accepting()), withOutput('new connections to be refused'), 5_000);
   expect(child.exitCode).toBeNull();
 
   // The request in flight completes, and its change is committed.

@@ -35,6 +35,7 @@ import {
   WriteOffRulesDocument,
 } from '../__generated__/graphql';
 import { Caller, NO_CALLER_LIMITS, TEST_SECRET, TestServer, startTestServer } from '../harness';
+import { previewAndPost } from '../fixtures';
 import { ensureBuilt } from '../support/built-dist';
 import { Running, runToExit, startListening } from '../support/child-process';
 import { createScratchDatabase, ScratchDatabase } from '../scratch-postgres';
@@ -134,15 +135,6 @@ async function allEntries(p: Practice, batchId: string) {
     after = page.pageInfo.endCursor;
   }
 }
-async function previewAndPost(p: Practice, batchId: string, caller: Caller = p.billing) {
-  const preview = (await server.ok(caller, PostingPreviewDocument, { id: batchId })).postingBatch!.preview;
-  expect(preview.userErrors).toEqual([]);
-  expect(preview.valid).toBe(true);
-  const posted = (await server.ok(caller, PostingPostDocument, { input: { batchId, previewToken: preview.token } })).postPostingBatch;
-  expect(posted.userErrors).toEqual([]);
-  expect(posted.batch!.status).toBe('POSTED');
-  return { preview, posted };
-}
 async function lineNow(p: Practice, id: string) {
   return (await server.ok(p.manager, RuleWriteOffNotesDocument, { id })).responsibility!;
 }
@@ -187,7 +179,7 @@ describe('which lines qualify', () => {
     // Run again while the draft stands: its lines are left to it.
     expect(codes(await refusedRun(p, r.id))).toEqual(['NOTHING_QUALIFIES']);
 
-    const { preview, posted } = await previewAndPost(p, batch.id);
+    const { preview, posted } = await previewAndPost(server, p.billing, batch.id);
     expect(preview.lines.map((l) => [l.responsibilityId, l.before?.openCents, l.after.openCents])).toEqual([
       [partlyPaid, 500, 0],
       [partlyWrittenOff, 500, 0],
@@ -272,7 +264,7 @@ describe('which lines qualify', () => {
     expect(everyKind.rule!.kinds).toBeNull();
     expect(new Set(lineIdsOf((await ran(p, r.id)).entries))).toEqual(new Set([custom, coinsurance]));
 
-    await previewAndPost(p, first.batch.id);
+    await previewAndPost(server, p.billing, first.batch.id);
     expect((await lineNow(p, copay)).writeOffs).toEqual([
       { amountCents: 100, reason: 'OTHER', customReason: 'Under the statement threshold', note: `Proposed by the write-off rule "Tiny copays" as of ${AS_OF}.`, batch: { id: first.batch.id } },
     ]);

@@ -1,8 +1,18 @@
-/** Waits until `condition` holds, polling; fails with `what` (the state it was waiting for) after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, what: () => string, timeoutMs = 10_000): Promise<void> {
+/**
+ * Waits until `condition` holds (it may be async: each check is awaited before the next), polling every `intervalMs`;
+ * fails with `what` (the state it was waiting for, or a function giving it when the timeout strikes) after `timeoutMs`.
+ */
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  what: string | (() => string),
+  timeoutMs = 10_000,
+  intervalMs = 5,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+  while (!(await condition())) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
